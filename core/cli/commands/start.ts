@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { loadConfigFile } from '../../config/load-config.js';
+import { createNode } from '../../kernel/create-node.js';
+import { print } from '../output.js';
+
+/** `openred start`: runs a node until SIGINT/SIGTERM, then stops gracefully and exits 0. */
+export function register(program: Command): void {
+  program
+    .command('start')
+    .description('Run a node (and its embedded directory, if the config asks for one)')
+    .option('-c, --config <file>', 'config file', 'openred.config.ts')
+    .option('--json', 'print the node id and URLs as one JSON line once listening')
+    .action(async (opts: { config: string; json?: boolean }) => {
+      const loaded = await loadConfigFile(opts.config);
+      const node = createNode(loaded);
+      await node.start();
+      const info = {
+        node_id: node.id,
+        p2p: node.urls.p2p,
+        api: node.urls.api,
+        isolation: node.crypto.isolation,
+      };
+      print(opts.json, info, () =>
+        [
+          `OpenRed node ${node.id}`,
+          `  peers (p2p): ${info.p2p}`,
+          `  owner (api): ${info.api}`,
+          `  crypto isolation: ${info.isolation}`,
+          'Press Ctrl-C to stop.',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          node.log.info({ signal }, 'stopping');
+          node.stop().then(resolve, resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      process.exitCode = 0;
+    });
+}

@@ -1,0 +1,99 @@
+/**
+ * Writing secret files safely: created 0600 from the first byte (never chmod after the fact), fsynced, and put
+ * in place with a rename (replace) or a hard link (create-once), so a crash leaves either the old file or the
+ * new one, never a torn one, and two processes racing to create a key cannot both "win".
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { CryptoError } from '../errors.js';
+
+function tempPath(file: string): string {
+  return join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+function writeTemp(file: string, data: Uint8Array): string {
+  const tmp = tempPath(file);
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return tmp;
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename itself is still atomic.
+  }
+}
+
+/** Creates `dir` (0700) if missing. */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Replaces `file` atomically with `data`, mode 0600. */
+export function writeFileAtomicSync(file: string, data: Uint8Array): void {
+  const tmp = writeTemp(file, data);
+  try {
+    renameSync(tmp, file);
+  } catch (err) {
+    unlinkSync(tmp);
+    throw err;
+  }
+  fsyncDir(dirname(file));
+}
+
+/**
+ * Creates `file` with `data` (mode 0600) only if it does not exist. Returns false when another writer got there
+ * first (the caller should then read that file instead of its own candidate).
+ */
+export function createFileExclusiveSync(file: string, data: Uint8Array): boolean {
+  const tmp = writeTemp(file, data);
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(tmp);
+    fsyncDir(dirname(file));
+  }
+}
+
+/**
+ * Refuses secret files that other users can read or write (the same rule ssh applies to private keys): a key
+ * that has been readable by others must be treated as disclosed, and silently tightening it would hide that.
+ */
+export function assertPrivateFile(file: string): void {
+  const st = statSync(file);
+  if (!st.isFile()) throw new CryptoError('OR_ERR_KEY_FILE', `${file} is not a regular file`, 500);
+  if ((st.mode & 0o077) !== 0) {
+    throw new CryptoError(
+      'OR_ERR_KEY_PERMISSIONS',
+      `${file} is accessible by other users (mode ${(st.mode & 0o777).toString(8)}); expected 600`,
+      500,
+    );
+  }
+}

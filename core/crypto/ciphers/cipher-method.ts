@@ -1,0 +1,25 @@
+/**
+ * A cipher method is an AEAD with a fixed key and nonce size (DESIGN.md section 6). Built-ins wrap node:crypto;
+ * plugins register their own through the registry, which checks them before any session may use them.
+ * `seal` returns ciphertext || 16-byte tag; `open` throws (any error) when authentication fails.
+ */
+export interface CipherMethod {
+  /** Stable identifier negotiated between peers, e.g. 'chacha20-poly1305'. */
+  readonly id: string;
+  readonly keyLength: number;
+  readonly nonceLength: number;
+  seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer;
+  open(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Buffer;
+}
+
+/** A known-answer vector a method must reproduce before it is enabled (hex strings). */
+export interface CipherVector {
+  key: string;
+  nonce: string;
+  plaintext: string;
+  aad: string;
+  /** ciphertext || tag */
+  ciphertext: string;
+}
+
+export const TAG_LENGTH = 16;

@@ -1,0 +1,229 @@
+/**
+ * The embedded store: node records in lowdb files under `<dataDir>/nodes/`, indexed in memory.
+ *
+ * lowdb rewrites a whole file per write, so the table is split over `shards` files by node id (ids are hashes,
+ * so shards stay even) and each shard is a CoalescingDb: a registration rewrites only its shard, and changes
+ * that arrive while that shard is being written share the next write. Every write is temp file + fsync +
+ * rename (DurableJsonFile), so `kill -9` at any moment leaves each file either before or after a write, and a
+ * registration is acknowledged only once it is on disk. One process owns a data folder; scale out with Redis.
+ */
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../../kernel/clock.js';
+import { CoalescingDb } from '../../storage/coalescing-db.js';
+import { DurableJsonFile } from '../../storage/durable-json-file.js';
+import { staleRegistration } from '../errors.js';
+import { SortedIds } from './sorted-ids.js';
+import {
+  MAX_SCAN_PER_PAGE,
+  type DirectoryStore,
+  type NodeCounts,
+  type NodeFilter,
+  type NodeListPage,
+  type NodeRecord,
+} from './types.js';
+
+interface ShardData {
+  v: 1;
+  nodes: Record<string, NodeRecord>;
+}
+
+export interface LowdbStoreOptions {
+  dataDir: string;
+  shards: number;
+  retentionSeconds: number;
+  clock: Clock;
+  /** Called with errors of background writes (pruning); foreground writes reject their caller. */
+  onError?: (err: unknown) => void;
+}
+
+const SHARD_FILE = /^shard-(\d+)of(\d+)\.json$/;
+const PRUNE_EVERY_MS = 60_000;
+const MAX_CLAIMS = 200_000;
+
+export class LowdbStore implements DirectoryStore {
+  readonly kind = 'lowdb' as const;
+  readonly #opts: LowdbStoreOptions;
+  readonly #dir: string;
+  readonly #shards: CoalescingDb<ShardData>[] = [];
+  readonly #byId = new Map<string, NodeRecord>();
+  readonly #ids = new SortedIds();
+  readonly #byCapability = new Map<string, SortedIds>();
+  readonly #claims = new Map<string, number>();
+  #lastPrune = 0;
+
+  private constructor(opts: LowdbStoreOptions) {
+    this.#opts = opts;
+    this.#dir = join(opts.dataDir, 'nodes');
+  }
+
+  static async open(opts: LowdbStoreOptions): Promise<LowdbStore> {
+    const store = new LowdbStore(opts);
+    await store.#load();
+    return store;
+  }
+
+  /** Total number of file writes so far (benchmarks report it). */
+  get writes(): number {
+    return this.#shards.reduce((n, s) => n + s.writes, 0);
+  }
+
+  async #load(): Promise<void> {
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    const files = await readdir(this.#dir);
+    // A crash during a write leaves its temp file behind; the target file still holds the previous state.
+    await Promise.all(files.filter((f) => f.startsWith('.') && f.endsWith('.tmp')).map((f) => unlink(join(this.#dir, f))));
+    const n = this.#opts.shards;
+    for (let i = 0; i < n; i++) {
+      const db = new CoalescingDb<ShardData>(new DurableJsonFile(this.#path(i)), { v: 1, nodes: {} });
+      db.low.data = { v: 1, nodes: {} };
+      this.#shards.push(db);
+    }
+    // Files of another shard count (the setting changed) are merged in, rewritten, then removed. A crash in
+    // between leaves a record in two files; the one with the higher ts wins on the next start.
+    const foreign: string[] = [];
+    for (const f of files) {
+      const m = SHARD_FILE.exec(f);
+      if (!m) continue;
+      if (Number(m[2]) !== n || Number(m[1]) >= n) foreign.push(f);
+      const data = await new DurableJsonFile<ShardData>(join(this.#dir, f)).read();
+      for (const rec of Object.values(data?.nodes ?? {})) this.#place(rec);
+    }
+    if (foreign.length > 0) {
+      await Promise.all(this.#shards.map((s) => s.commit()));
+      await Promise.all(foreign.map((f) => unlink(join(this.#dir, f))));
+    }
+    this.#prune(this.#opts.clock.now());
+  }
+
+  #path(i: number): string {
+    return join(this.#dir, `shard-${i}of${this.#opts.shards}.json`);
+  }
+
+  #shardOf(id: string): CoalescingDb<ShardData> {
+    // Ids are 'or' + base32 of a hash: 4 characters give 20 well-mixed bits.
+    let v = 0;
+    for (let i = 2; i < 6; i++) v = v * 32 + ((id.charCodeAt(i) - 48) & 31);
+    return this.#shards[v % this.#shards.length]!;
+  }
+
+  #place(rec: NodeRecord): void {
+    const old = this.#byId.get(rec.node_id);
+    if (old && old.ts >= rec.ts) return;
+    this.#index(rec, old);
+  }
+
+  #index(rec: NodeRecord, old: NodeRecord | undefined): void {
+    const id = rec.node_id;
+    if (old) {
+      for (const c of old.capabilities) if (!rec.capabilities.includes(c)) this.#capIndex(c).delete(id);
+    } else {
+      this.#ids.add(id);
+    }
+    for (const c of rec.capabilities) this.#capIndex(c).add(id);
+    this.#byId.set(id, rec);
+    this.#shardOf(id).data.nodes[id] = rec;
+  }
+
+  #unindex(rec: NodeRecord): void {
+    const id = rec.node_id;
+    this.#ids.delete(id);
+    for (const c of rec.capabilities) this.#capIndex(c).delete(id);
+    this.#byId.delete(id);
+    delete this.#shardOf(id).data.nodes[id];
+  }
+
+  #capIndex(c: string): SortedIds {
+    let ids = this.#byCapability.get(c);
+    if (!ids) this.#byCapability.set(c, (ids = new SortedIds()));
+    return ids;
+  }
+
+  #cutoff(now: number): number {
+    return now - this.#opts.retentionSeconds * 1000;
+  }
+
+  #live(id: string, now: number): NodeRecord | undefined {
+    const rec = this.#byId.get(id);
+    return rec && rec.last_seen >= this.#cutoff(now) ? rec : undefined;
+  }
+
+  #prune(now: number): void {
+    this.#lastPrune = now;
+    const cutoff = this.#cutoff(now);
+    const touched = new Set<CoalescingDb<ShardData>>();
+    for (const rec of this.#byId.values()) {
+      if (rec.last_seen >= cutoff) continue;
+      this.#unindex(rec);
+      touched.add(this.#shardOf(rec.node_id));
+    }
+    for (const shard of touched) shard.commit().catch((err) => this.#opts.onError?.(err));
+  }
+
+  async upsertNode(record: NodeRecord): Promise<void> {
+    const now = this.#opts.clock.now();
+    const old = this.#live(record.node_id, now);
+    if (old && old.ts >= record.ts) throw staleRegistration(old.ts);
+    const rec = structuredClone(record);
+    this.#index(rec, this.#byId.get(record.node_id));
+    if (now - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune(now);
+    await this.#shardOf(rec.node_id).commit();
+  }
+
+  async getNode(id: string): Promise<NodeRecord | null> {
+    return this.#live(id, this.#opts.clock.now()) ?? null;
+  }
+
+  async listNodes(filter: NodeFilter, after: string | null, limit: number): Promise<NodeListPage> {
+    const ids = filter.capability === undefined ? this.#ids : this.#byCapability.get(filter.capability);
+    if (!ids) return { nodes: [], after: null };
+    const cutoff = this.#cutoff(this.#opts.clock.now());
+    const since = Math.max(filter.since ?? -Infinity, cutoff);
+    const before = filter.before ?? Infinity;
+    const nodes: NodeRecord[] = [];
+    let scanned = 0;
+    let last: string | null = null;
+    for (const id of ids.after(after)) {
+      if (nodes.length >= limit || scanned >= MAX_SCAN_PER_PAGE) return { nodes, after: last };
+      scanned++;
+      last = id;
+      const rec = this.#byId.get(id)!;
+      if (rec.last_seen >= since && rec.last_seen < before) nodes.push(rec);
+    }
+    return { nodes, after: null };
+  }
+
+  async counts(activeSince: number, onlineSince: number): Promise<NodeCounts> {
+    const cutoff = this.#cutoff(this.#opts.clock.now());
+    const c = { total: 0, active: 0, stale: 0, offline: 0 };
+    for (const rec of this.#byId.values()) {
+      if (rec.last_seen < cutoff) continue;
+      c.total++;
+      if (rec.last_seen >= activeSince) c.active++;
+      else if (rec.last_seen >= onlineSince) c.stale++;
+      else c.offline++;
+    }
+    return c;
+  }
+
+  async claimOnce(key: string, ttlMs: number): Promise<boolean> {
+    const now = this.#opts.clock.now();
+    // Entries are inserted in time order with one TTL, so expired ones are at the front.
+    for (const [k, exp] of this.#claims) {
+      if (exp > now && this.#claims.size < MAX_CLAIMS) break;
+      this.#claims.delete(k);
+    }
+    const exp = this.#claims.get(key);
+    if (exp !== undefined && exp > now) return false;
+    this.#claims.set(key, now + ttlMs);
+    return true;
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#shards.map((s) => s.flush()));
+  }
+}

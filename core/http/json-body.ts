@@ -1,0 +1,75 @@
+import type { Context, Next } from 'koa';
+import { OpenRedError, ValidationError } from '../errors.js';
+import { exceedsJsonDepth } from './json-depth.js';
+
+declare module 'koa' {
+  interface Request {
+    /** Parsed JSON body (undefined for requests without one). */
+    body?: unknown;
+    /** Raw body bytes, kept for routes that verify signatures or decrypt envelopes. */
+    rawBody?: Buffer;
+  }
+}
+
+export interface JsonBodyOptions {
+  maxBytes: number;
+  maxDepth: number;
+}
+
+/** Reads the body as a stream, refusing to buffer more than `maxBytes` (413 before the whole body arrives). */
+export async function readBody(ctx: Context, maxBytes: number): Promise<Buffer> {
+  const declared = Number(ctx.get('content-length') || NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) throw bodyTooLarge(maxBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      // Stop reading; the connection is closed after the answer so the client cannot keep streaming.
+      ctx.set('Connection', 'close');
+      throw bodyTooLarge(maxBytes);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function bodyTooLarge(max: number): OpenRedError {
+  return new OpenRedError('OR_ERR_BODY_TOO_LARGE', `request body exceeds ${max} bytes`, 413);
+}
+
+/** Parses JSON bodies of POST/PUT/PATCH/DELETE requests with size, content-type and depth checks. */
+export function jsonBody(options: JsonBodyOptions) {
+  return async function jsonBodyMiddleware(ctx: Context, next: Next): Promise<void> {
+    if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'OPTIONS') return next();
+    const hasBody = Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
+    if (!hasBody) return next();
+    const type = ctx.get('content-type').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') {
+      // Routes that stream bytes (file transfer) opt out by declaring `raw: true`; see p2p/route-table.ts.
+      if (ctx.state.rawBodyAllowed) return next();
+      throw new OpenRedError(
+        'OR_ERR_UNSUPPORTED_MEDIA_TYPE',
+        `expected content-type application/json, got ${type || 'none'}`,
+        415,
+      );
+    }
+    const raw = await readBody(ctx, options.maxBytes);
+    ctx.request.rawBody = raw;
+    if (raw.length === 0) return next();
+    const text = raw.toString('utf8');
+    if (exceedsJsonDepth(text, options.maxDepth)) {
+      throw new ValidationError(
+        `JSON nesting deeper than ${options.maxDepth}`,
+        undefined,
+        'OR_ERR_JSON_TOO_DEEP',
+      );
+    }
+    try {
+      ctx.request.body = JSON.parse(text);
+    } catch {
+      throw new ValidationError('request body is not valid JSON', undefined, 'OR_ERR_BAD_JSON');
+    }
+    return next();
+  };
+}

@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { OpenRedError } from '../errors.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Gives each request an id (the caller's `X-Request-Id` when well-formed, else a new one), a child logger,
+ * a timeout for the handler, and one structured log line when it ends.
+ */
+export function requestContext(log: Logger, handlerTimeoutMs: number) {
+  return async function requestContextMiddleware(ctx: Context, next: Next): Promise<void> {
+    const given = ctx.get('x-request-id');
+    const id = REQUEST_ID.test(given) ? given : randomUUID();
+    ctx.state.requestId = id;
+    ctx.state.log = log.child({ reqId: id });
+    ctx.set('X-Request-Id', id);
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new OpenRedError('OR_ERR_TIMEOUT', `request took longer than ${handlerTimeoutMs} ms`, 503)),
+        handlerTimeoutMs,
+      );
+      timer.unref();
+    });
+    try {
+      await Promise.race([next(), timeout]);
+    } finally {
+      clearTimeout(timer);
+      const ms = performance.now() - started;
+      ctx.state.durationMs = ms;
+      if (ms > 1000 || ctx.status >= 500) {
+        ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
+      } else {
+        ctx.state.log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
+      }
+    }
+  };
+}

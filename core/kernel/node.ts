@@ -1,0 +1,279 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
+import Router from '@koa/router';
+import { container as globalContainer, type DependencyContainer } from 'tsyringe';
+import type { Logger } from 'pino';
+import type { PeerClient } from '@openred/plugin-sdk';
+import type { OpenRedConfig } from '../config/types.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { OpenRedError, isOpenRedError } from '../errors.js';
+import { jsonBody } from '../http/json-body.js';
+import { closeServer, createHttpServer, listen } from '../http/server.js';
+import { Dispatcher } from '../p2p/dispatcher.js';
+import { createSurfaceApp } from '../p2p/surface-app.js';
+import { PluginHost, type CipherSink } from '../plugins/plugin-host.js';
+import { PluginWatcher } from '../plugins/plugin-watcher.js';
+import { PluginStorageRoot } from '../storage/plugin-storage.js';
+import { systemClock, type Clock } from './clock.js';
+import { EventBus } from './event-bus.js';
+import { Lifecycle } from './lifecycle.js';
+import { createLogger } from './logger.js';
+import type { NodeCrypto } from './node-crypto.js';
+import { ServiceRegistry } from './service-registry.js';
+import { Tokens } from './tokens.js';
+
+const VERSION = '3.0.0';
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface NodeOptions {
+  config: OpenRedConfig;
+  /** The file the config came from; watched for live changes when hot reload is on. */
+  configFile?: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** The crypto engine (identity, signing, handshakes). */
+  crypto: NodeCrypto;
+  /** Ciphers plugins register go here (the crypto engine's registry). */
+  ciphers?: CipherSink & { check?: PluginHostCipherCheck };
+  peers?: PeerClient;
+  /** Extra services started with the node (directory, token manager...), in dependency order. */
+  extraServices?: (node: OpenRedNode) => Array<import('./lifecycle.js').Service>;
+  container?: DependencyContainer;
+}
+
+type PluginHostCipherCheck = (method: unknown, vectors: unknown[]) => void;
+
+/**
+ * One running OpenRed node: the kernel services in a child DI container, two HTTP surfaces (peers on
+ * /p2p, owner on /api), the plugin host and the watcher. `start()` brings them up in dependency order;
+ * `stop()` stops accepting, drains in-flight requests, tears plugins down, flushes storage, stops crypto.
+ */
+export class OpenRedNode {
+  readonly container: DependencyContainer;
+  readonly config: OpenRedConfig;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly events: EventBus;
+  readonly services = new ServiceRegistry();
+  readonly dispatcher: Dispatcher;
+  readonly host: PluginHost;
+  readonly storage: PluginStorageRoot;
+  readonly crypto: NodeCrypto;
+  readonly lifecycle: Lifecycle;
+  readonly p2pRouter = new Router({ prefix: '/p2p' });
+  readonly apiRouter = new Router({ prefix: '/api' });
+  readonly startedAt: number;
+  #servers: { p2p?: Server; api?: Server } = {};
+  #urls: { p2p?: string; api?: string } = {};
+  #watcher?: PluginWatcher;
+  readonly #options: NodeOptions;
+
+  constructor(options: NodeOptions) {
+    this.#options = options;
+    this.config = options.config;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? createLogger({ level: options.config.log.level });
+    this.crypto = options.crypto;
+    this.container = (options.container ?? globalContainer).createChildContainer();
+    this.events = new EventBus(this.log);
+    this.dispatcher = new Dispatcher(this.log);
+    this.storage = new PluginStorageRoot(this.config.node.dataDir);
+    this.lifecycle = new Lifecycle(this.log);
+    this.startedAt = this.clock.now();
+    const ciphers: CipherSink = options.ciphers ?? { register: () => undefined, unregister: () => undefined };
+    this.host = new PluginHost({
+      dispatcher: this.dispatcher,
+      ciphers,
+      log: this.log,
+      nodeModules: [join(repoRoot, 'node_modules'), join(process.cwd(), 'node_modules')],
+      container: this.container,
+      runtime: {
+        log: this.log,
+        clock: this.clock,
+        events: this.events,
+        services: this.services,
+        storage: this.storage,
+        peers: options.peers ?? unavailablePeers(),
+        node: {
+          get id() {
+            return options.crypto.nodeId;
+          },
+          get publicKeys() {
+            return options.crypto.publicKeys;
+          },
+          dataDir: this.config.node.dataDir,
+        },
+        checkCipher: (method, vectors) => options.ciphers?.check?.(method, vectors),
+      },
+      onEvent: (event, detail) => this.events.emit(event, detail),
+    });
+    this.container.register(Tokens.Config, { useValue: this.config });
+    this.container.register(Tokens.ConfigFile, { useValue: options.configFile });
+    this.container.register(Tokens.Clock, { useValue: this.clock });
+    this.container.register(Tokens.Logger, { useValue: this.log });
+    this.container.register(Tokens.Lifecycle, { useValue: this.lifecycle });
+    this.container.register(Tokens.EventBus, { useValue: this.events });
+    this.container.register(Tokens.ServiceRegistry, { useValue: this.services });
+    this.services.provide('kernel', 'kernel.status', () => this.status());
+    this.services.provide('kernel', 'kernel.plugins', () => this.host.list());
+    this.#registerKernelRoutes();
+    this.#registerServices();
+  }
+
+  get id(): string {
+    return this.crypto.nodeId;
+  }
+
+  get urls(): { p2p?: string; api?: string } {
+    return { ...this.#urls };
+  }
+
+  /** The URL peers use to reach this node (config `node.publicUrl`, else the bound p2p address). */
+  get publicUrl(): string {
+    return this.config.node.publicUrl ?? this.#urls.p2p ?? '';
+  }
+
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
+  }
+
+  #registerServices(): void {
+    const { config } = this;
+    this.lifecycle.add({ name: 'crypto', start: () => this.crypto.start(), stop: () => this.crypto.stop() });
+    this.lifecycle.add({
+      name: 'storage',
+      start: async () => undefined,
+      stop: () => this.storage.flush(),
+    });
+    this.lifecycle.add({
+      name: 'plugins',
+      dependsOn: ['crypto', 'storage'],
+      start: async () => {
+        for (const surface of ['p2p', 'api'] as const) {
+          this.dispatcher.addStage(
+            surface,
+            jsonBody({
+              maxBytes: config.server.limits.maxBodyBytes,
+              maxDepth: config.server.limits.maxJsonDepth,
+            }),
+          );
+        }
+        await this.host.start(config);
+      },
+      stop: () => this.host.stop(),
+    });
+    this.lifecycle.add({
+      name: 'http',
+      dependsOn: ['plugins'],
+      start: async () => {
+        for (const surface of ['p2p', 'api'] as const) {
+          const app = createSurfaceApp({
+            surface,
+            dispatcher: this.dispatcher,
+            kernelRouter: surface === 'p2p' ? this.p2pRouter : this.apiRouter,
+            limits: config.server.limits,
+            log: this.log,
+          });
+          const server = createHttpServer(app, config.server.limits);
+          const { host, port } = config.server[surface];
+          const address = await listen(server, port, host).catch((err: NodeJS.ErrnoException) => {
+            throw new OpenRedError(
+              'OR_ERR_LISTEN',
+              `cannot listen on ${host}:${port} for ${surface}: ${err.code ?? err.message}` +
+                (err.code === 'EADDRINUSE' ? ' (port in use: set OPENRED_PORT / OPENRED_API_PORT)' : ''),
+            );
+          });
+          this.#servers[surface] = server;
+          this.#urls[surface] = `http://${formatHost(address.address)}:${address.port}`;
+        }
+        this.log.info({ node: this.id, p2p: this.#urls.p2p, api: this.#urls.api }, 'node listening');
+      },
+      // Stop accepting first; in-flight requests finish (bounded) before plugins are torn down.
+      stop: async () => {
+        await Promise.all(
+          Object.values(this.#servers).map((s) => closeServer(s!, config.server.limits.handlerTimeoutMs)),
+        );
+        this.#servers = {};
+      },
+    });
+    for (const service of this.#options.extraServices?.(this) ?? []) this.lifecycle.add(service);
+    if (config.plugins.hotReload) {
+      this.lifecycle.add({
+        name: 'watcher',
+        dependsOn: ['http'],
+        start: async () => {
+          this.#watcher = new PluginWatcher(
+            { pluginDirs: config.plugins.dirs, configFile: this.#options.configFile },
+            {
+              pluginChanged: (name) => void this.host.reload(name),
+              pluginsRescan: () => void this.host.rescan(),
+              configChanged: () => void this.#reloadConfig(),
+              pluginForPath: (p) => this.host.pluginForPath(p),
+            },
+            this.log,
+          );
+          await this.#watcher.start();
+        },
+        stop: async () => this.#watcher?.stop(),
+      });
+    }
+  }
+
+  /** Config edits apply live to modules; other sections (ports, keys) need a restart, which is logged. */
+  async #reloadConfig(): Promise<void> {
+    const file = this.#options.configFile;
+    if (!file) return;
+    try {
+      const { config } = await loadConfigFile(file);
+      this.config.modules = config.modules;
+      await this.host.applyConfig(this.config);
+      this.events.emit('config.changed', { file });
+      this.log.info({ file }, 'config reloaded');
+    } catch (err) {
+      const problems = isOpenRedError(err) && Array.isArray(err.details) ? err.details : [String(err)];
+      this.log.error({ file, problems }, 'config change rejected; keeping the previous config');
+    }
+  }
+
+  #registerKernelRoutes(): void {
+    this.apiRouter.get('/node/status', (ctx) => {
+      ctx.body = this.status();
+    });
+    this.apiRouter.get('/node/plugins', (ctx) => {
+      ctx.body = { plugins: this.host.list(), invalid: this.host.invalid };
+    });
+  }
+
+  status(): Record<string, unknown> {
+    const plugins = this.host.list();
+    return {
+      node_id: this.id,
+      version: VERSION,
+      name: this.config.node.name ?? null,
+      urls: this.urls,
+      public_url: this.publicUrl,
+      crypto: { isolation: this.crypto.isolation },
+      uptime_ms: this.clock.now() - this.startedAt,
+      plugins: {
+        active: plugins.filter((p) => p.state === 'active').length,
+        failed: plugins.filter((p) => p.state === 'failed').map((p) => p.name),
+      },
+    };
+  }
+}
+
+function formatHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+function unavailablePeers(): PeerClient {
+  const fail = (): never => {
+    throw new OpenRedError('OR_ERR_PEERS_UNAVAILABLE', 'peer sessions are not available on this node', 503);
+  };
+  return { request: async () => fail(), connect: async () => fail(), sessions: () => [] };
+}

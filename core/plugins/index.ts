@@ -1,0 +1,10 @@
+export { PluginHost, validatePluginConfig, PLUGIN_CONTEXT } from './plugin-host.js';
+export type { PluginHostOptions, CipherSink } from './plugin-host.js';
+export type { PluginStatus, PluginState } from './plugin-status.js';
+export { PluginWatcher } from './plugin-watcher.js';
+export { discoverPlugins } from './discovery.js';
+export { readManifest, parseManifest } from './manifest.js';
+export type { PluginManifest } from './manifest.js';
+export { dependencyOrder, dependentsOf } from './dependency-order.js';
+export { loadPluginDefinition, checkDefinition } from './loader.js';
+export type { PluginRuntime } from './plugin-context.js';

@@ -1,0 +1,25 @@
+/**
+ * @openred/plugin-sdk — what a plugin sees of an OpenRed node.
+ *
+ * A plugin is a folder under `plugins/` (or an installed `openred-plugin-*` package) whose entry exports
+ * `definePlugin({...})` as default. See docs/plugin-guide.md.
+ */
+export { definePlugin, isPluginDefinition } from './define-plugin.js';
+export type { PluginDefinition, Teardown } from './define-plugin.js';
+export type { PluginContext, NodeInfo, Clock } from './context.js';
+export type {
+  RouteRegistrar,
+  RouteOptions,
+  RouteRequest,
+  RouteHandler,
+  HttpMethod,
+  Schema,
+  Infer,
+} from './routes.js';
+export type { Middleware, MiddlewareOptions, MiddlewareRegistrar } from './middleware.js';
+export type { CipherMethod, CipherVector, CipherRegistrar } from './ciphers.js';
+export type { EventBus, EventHandler } from './events.js';
+export type { PluginStorage, Collection } from './storage.js';
+export type { PeerClient, PeerRequestOptions, PeerResponse, PeerSessionInfo } from './peers.js';
+export type { PluginLogger } from './logger.js';
+export { errors, PluginHttpError } from './errors.js';

@@ -1,0 +1,44 @@
+import type { HttpMethod } from './routes.js';
+
+export interface PeerRequestOptions {
+  /** Abort after this many milliseconds (default 10 s). */
+  timeoutMs?: number;
+  /** Extra headers (sent inside the encrypted envelope). */
+  headers?: Record<string, string>;
+}
+
+export interface PeerResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+export interface PeerSessionInfo {
+  peer: string;
+  method: string;
+  epoch: number;
+  establishedAt: number;
+  lastActivityAt: number;
+  role: 'initiator' | 'responder';
+}
+
+/** Talking to other nodes: end-to-end encrypted, authenticated, over a pooled connection. */
+export interface PeerClient {
+  /**
+   * Sends a request to a peer's `/p2p` route (path without the `/p2p` prefix). Connects first if there is
+   * no session (discover, request tokens from the directory, handshake), re-handshakes once if the peer
+   * forgot the session.
+   * @example
+   * const res = await ctx.peers.request(peerId, 'POST', '/message', { id, body: 'hi' });
+   */
+  request<T = unknown>(
+    peer: string,
+    method: HttpMethod,
+    path: string,
+    body?: unknown,
+    options?: PeerRequestOptions,
+  ): Promise<PeerResponse<T>>;
+  /** Establishes (or reuses) a session with a peer. Concurrent calls share one handshake. */
+  connect(peer: string): Promise<PeerSessionInfo>;
+  /** The sessions this node currently holds. */
+  sessions(): PeerSessionInfo[];
+}
