@@ -10,6 +10,10 @@ import { writeFileAtomicSync } from '../storage/atomic-file.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { OpenRedNode } from './node.js';
+import type { CipherSink } from '../plugins/plugin-host.js';
+import { CipherRegistry } from '../crypto/ciphers/registry.js';
+import { checkConformance } from '../crypto/ciphers/conformance.js';
+import type { CipherMethod, CipherVector } from '../crypto/ciphers/cipher-method.js';
 import type { NodeCrypto } from './node-crypto.js';
 
 /**
@@ -21,7 +25,25 @@ export function createNode(
   options: { clock?: Clock; logger?: Logger } = {},
 ): OpenRedNode {
   const crypto = inlineIdentity(loaded.config.node.dataDir);
-  return new OpenRedNode({ config: loaded.config, configFile: loaded.file, crypto, ...options });
+  const registry = new CipherRegistry();
+  return new OpenRedNode({
+    config: loaded.config,
+    configFile: loaded.file,
+    crypto,
+    ciphers: cipherSink(registry),
+    ...options,
+  });
+}
+
+/** Plugin cipher methods go through the registry's conformance gate, owned by the plugin's name. */
+export function cipherSink(registry: CipherRegistry): CipherSink & { check: (m: unknown, v: unknown[]) => void } {
+  return {
+    check: (method, vectors) => checkConformance(method as CipherMethod, vectors as CipherVector[]),
+    register: (owner, entries) => {
+      for (const e of entries) registry.register(e.method as CipherMethod, { owner, vectors: e.vectors });
+    },
+    unregister: (owner) => void registry.unregister(owner),
+  };
 }
 
 /** Identity kept in this process; the isolated crypto agent replaces it when `crypto.isolation` is process. */

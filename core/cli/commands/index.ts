@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as start } from './start.js';
 import { register as plugins } from './plugins.js';
+import { register as directory } from './directory.js';
 
 /** Each command module exports `register(program)`. Listed explicitly so the CLI starts without scanning disk. */
-export const commands: Array<(program: Command) => void> = [start, plugins];
+export const commands: Array<(program: Command) => void> = [start, plugins, directory];

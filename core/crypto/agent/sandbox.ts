@@ -1,0 +1,168 @@
+/**
+ * How the crypto agent is confined (DESIGN.md section 6), strongest first:
+ *
+ *  - 'bwrap': bubblewrap with every namespace unshared (no network at all, not even the host's loopback or
+ *    abstract Unix sockets), a minimal file system -- system libraries, the node binary and the code read-only,
+ *    an empty /tmp, and the key folder as the only writable path. No host Unix socket is reachable because no
+ *    host directory holding one is mounted; the IPC channel is an inherited file descriptor.
+ *  - 'netns+permission': `unshare -rn` (a new, empty network namespace as an unprivileged user) plus Node's
+ *    permission model restricting reads to the code and the key folder and writes to the key folder. On Node 20
+ *    the permission model does not cover the network (the namespace does) and, because the TypeScript loader
+ *    (tsx) needs a worker thread and spawns esbuild, it must allow workers and child processes, which a
+ *    compromised agent could use to step around the file rules. Network isolation is unaffected: children
+ *    inherit the namespace.
+ *  - 'inline': no separate process. Used only when neither tool works, with a loud warning.
+ *
+ * The probes run the real command once per process, so "available" means "works on this host", not
+ * "installed" (bwrap is often installed but blocked by container seccomp or user-namespace policy).
+ */
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type IsolationLevel = 'bwrap' | 'netns+permission' | 'inline';
+export type IsolationRequest = 'auto' | IsolationLevel;
+
+export interface AgentLaunchPlan {
+  level: Exclude<IsolationLevel, 'inline'>;
+  /** What fork() runs instead of node (bwrap/unshare), with node and its flags in execArgv. */
+  execPath: string;
+  execArgv: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export function findExecutable(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/bin', '/usr/local/bin'];
+  for (const d of dirs) {
+    if (d === '') continue;
+    const p = join(d, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+const probes = new Map<string, boolean>();
+
+function probe(key: string, cmd: string | undefined, args: string[]): boolean {
+  if (cmd === undefined) return false;
+  let ok = probes.get(key);
+  if (ok === undefined) {
+    const r = spawnSync(cmd, [...args, process.execPath, '-e', '0'], { stdio: 'ignore', timeout: 10_000 });
+    ok = r.status === 0;
+    probes.set(key, ok);
+  }
+  return ok;
+}
+
+export function bwrapWorks(): boolean {
+  return probe('bwrap', findExecutable('bwrap'), [
+    '--unshare-all',
+    '--die-with-parent',
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--',
+  ]);
+}
+
+function permissionFlag(): string | undefined {
+  const flags = process.allowedNodeEnvironmentFlags;
+  if (flags.has('--permission')) return '--permission';
+  if (flags.has('--experimental-permission')) return '--experimental-permission';
+  return undefined;
+}
+
+export function netnsWorks(): boolean {
+  return permissionFlag() !== undefined && probe('unshare', findExecutable('unshare'), ['-rn', '--']);
+}
+
+/** The strongest level this host supports, or the requested one if it works ('inline' when nothing does). */
+export function resolveIsolation(request: IsolationRequest): IsolationLevel {
+  if (request === 'inline') return 'inline';
+  if ((request === 'auto' || request === 'bwrap') && bwrapWorks()) return 'bwrap';
+  if ((request === 'auto' || request === 'netns+permission') && netnsWorks()) return 'netns+permission';
+  return 'inline';
+}
+
+/** The highest ancestor of this file holding a node_modules folder: the code (and dependencies) to mount. */
+export function codeRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  let found = dir;
+  for (;;) {
+    if (existsSync(join(dir, 'node_modules'))) found = dir;
+    const up = dirname(dir);
+    if (up === dir) return found;
+    dir = up;
+  }
+}
+
+export const AGENT_ENTRY = fileURLToPath(new URL('./agent-main.ts', import.meta.url));
+
+function tsxLoader(): string {
+  try {
+    return import.meta.resolve('tsx');
+  } catch {
+    return 'tsx';
+  }
+}
+
+/** Only what node and tsx need: NODE_OPTIONS and friends could otherwise inject code into the agent. */
+function agentEnv(): Record<string, string> {
+  const env: Record<string, string> = { TSX_DISABLE_CACHE: '1', PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  for (const k of ['LANG', 'LC_ALL', 'TZ']) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+  return env;
+}
+
+function swapCase(s: string): string {
+  return [...s].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
+}
+
+export function planAgentLaunch(
+  level: Exclude<IsolationLevel, 'inline'>,
+  opts: { keyDir: string; extraReadPaths?: readonly string[] },
+): AgentLaunchPlan {
+  const keyDir = resolve(opts.keyDir);
+  const root = codeRoot();
+  const readPaths = [root, ...(opts.extraReadPaths ?? []).map((p) => resolve(p))];
+  const node = process.execPath;
+  const nodeArgs = ['--import', tsxLoader()];
+  const env = agentEnv();
+
+  if (level === 'bwrap') {
+    const args = ['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL'];
+    for (const p of ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/etc/ld.so.cache', '/etc/ld.so.conf']) {
+      args.push('--ro-bind-try', p, p);
+    }
+    // The node binary may live outside /usr (nvm, a tarball): mount the real file at the path we run.
+    args.push('--ro-bind', realpathSync(node), node);
+    args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
+    for (const p of readPaths) args.push('--ro-bind', p, p);
+    args.push('--bind', keyDir, keyDir, '--chdir', root, '--');
+    return { level, execPath: findExecutable('bwrap')!, execArgv: [...args, node, ...nodeArgs], env, cwd: root };
+  }
+
+  const perm = permissionFlag()!;
+  const flags = [perm, '--allow-worker', '--allow-child-process'];
+  for (const p of readPaths) flags.push(`--allow-fs-read=${join(p, '*')}`);
+  // tsx probes file-system case sensitivity by testing the case-swapped working directory.
+  flags.push(`--allow-fs-read=${swapCase(root)}`);
+  flags.push(`--allow-fs-read=${join(keyDir, '*')}`, `--allow-fs-write=${join(keyDir, '*')}`);
+  return {
+    level,
+    execPath: findExecutable('unshare')!,
+    execArgv: ['-rn', '--', node, ...flags, ...nodeArgs],
+    env,
+    cwd: root,
+  };
+}
