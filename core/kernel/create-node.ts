@@ -10,6 +10,7 @@ import { writeFileAtomicSync } from '../storage/atomic-file.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { OpenRedNode } from './node.js';
+import { directoryServices, prepareDirectory } from './directory-services.js';
 import type { CipherSink } from '../plugins/plugin-host.js';
 import { CipherRegistry } from '../crypto/ciphers/registry.js';
 import { checkConformance } from '../crypto/ciphers/conformance.js';
@@ -24,6 +25,7 @@ export function createNode(
   loaded: LoadedConfig,
   options: { clock?: Clock; logger?: Logger } = {},
 ): OpenRedNode {
+  prepareDirectory(loaded.config);
   const crypto = inlineIdentity(loaded.config.node.dataDir);
   const registry = new CipherRegistry();
   return new OpenRedNode({
@@ -31,12 +33,15 @@ export function createNode(
     configFile: loaded.file,
     crypto,
     ciphers: cipherSink(registry),
+    extraServices: directoryServices,
     ...options,
   });
 }
 
 /** Plugin cipher methods go through the registry's conformance gate, owned by the plugin's name. */
-export function cipherSink(registry: CipherRegistry): CipherSink & { check: (m: unknown, v: unknown[]) => void } {
+export function cipherSink(
+  registry: CipherRegistry,
+): CipherSink & { check: (m: unknown, v: unknown[]) => void } {
   return {
     check: (method, vectors) => checkConformance(method as CipherMethod, vectors as CipherVector[]),
     register: (owner, entries) => {

@@ -64,6 +64,11 @@ export class OpenRedNode {
   readonly p2pRouter = new Router({ prefix: '/p2p' });
   readonly apiRouter = new Router({ prefix: '/api' });
   readonly startedAt: number;
+  /** Set when this node runs the community's directory itself. */
+  embeddedDirectory: import('../directory/start.js').RunningDirectory | undefined;
+  /** The node's client of its directory, once presence has started. */
+  directoryClient: import('../directory/client.js').DirectoryClient | undefined;
+  presence: import('../directory/presence-reporter.js').PresenceReporter | undefined;
   #servers: { p2p?: Server; api?: Server } = {};
   #urls: { p2p?: string; api?: string } = {};
   #watcher?: PluginWatcher;
@@ -258,6 +263,13 @@ export class OpenRedNode {
       urls: this.urls,
       public_url: this.publicUrl,
       crypto: { isolation: this.crypto.isolation },
+      directory: {
+        url: this.config.directory.url ?? null,
+        embedded: this.embeddedDirectory !== undefined,
+        fingerprint: this.embeddedDirectory?.fingerprint ?? null,
+        registered: this.presence?.state.registered ?? false,
+        last_error: this.presence?.state.lastError ?? null,
+      },
       uptime_ms: this.clock.now() - this.startedAt,
       plugins: {
         active: plugins.filter((p) => p.state === 'active').length,
