@@ -22,12 +22,25 @@ function tempPath(file: string): string {
   return join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+/**
+ * fsync, except where the host forbids it: Node 20's permission model (the agent's 'netns+permission' sandbox)
+ * disables fsync entirely. The rename/link that follows is still atomic; only durability across a power
+ * loss is weaker there.
+ */
+function fsyncIfAllowed(fd: number): void {
+  try {
+    fsyncSync(fd);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_ACCESS_DENIED') throw err;
+  }
+}
+
 function writeTemp(file: string, data: Uint8Array): string {
   const tmp = tempPath(file);
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(fd, data);
-    fsyncSync(fd);
+    fsyncIfAllowed(fd);
   } finally {
     closeSync(fd);
   }

@@ -14,7 +14,8 @@ const canonicalize = canonicalizeModule as unknown as (value: unknown) => string
 const MAX_DEPTH = 64;
 
 function check(value: unknown, path: string, seen: Set<object>, depth: number): void {
-  if (depth > MAX_DEPTH) throw new ValidationError(`canonical JSON: nesting deeper than ${MAX_DEPTH} at ${path}`);
+  if (depth > MAX_DEPTH)
+    throw new ValidationError(`canonical JSON: nesting deeper than ${MAX_DEPTH} at ${path}`);
   switch (typeof value) {
     case 'string':
     case 'boolean':

@@ -22,7 +22,8 @@ export function fromB64u(s: string, expectedLength?: number): Buffer {
   }
   const out = Buffer.from(s, 'base64url');
   // Re-encoding catches non-canonical spellings (set bits past the last full byte).
-  if (out.toString('base64url') !== s) throw new CryptoError('OR_ERR_BAD_ENCODING', 'non-canonical base64url');
+  if (out.toString('base64url') !== s)
+    throw new CryptoError('OR_ERR_BAD_ENCODING', 'non-canonical base64url');
   if (expectedLength !== undefined && out.length !== expectedLength) {
     throw new CryptoError('OR_ERR_BAD_ENCODING', `expected ${expectedLength} bytes, got ${out.length}`);
   }

@@ -65,13 +65,18 @@ export class PolicyRegistry {
   register(name: string, policy: MethodPolicy, owner: string): void {
     const existing = this.#policies.get(name);
     if (existing !== undefined && existing.owner !== owner) {
-      throw new CryptoError('OR_ERR_POLICY_CONFLICT', `method policy ${name} is owned by ${existing.owner}`, 409);
+      throw new CryptoError(
+        'OR_ERR_POLICY_CONFLICT',
+        `method policy ${name} is owned by ${existing.owner}`,
+        409,
+      );
     }
     this.#policies.set(name, { policy, owner });
   }
 
   unregister(owner: string): void {
-    for (const [name, e] of this.#policies) if (e.owner === owner && owner !== 'core') this.#policies.delete(name);
+    for (const [name, e] of this.#policies)
+      if (e.owner === owner && owner !== 'core') this.#policies.delete(name);
   }
 
   get(name: string): MethodPolicy {
@@ -86,10 +91,15 @@ export class PolicyRegistry {
  * instead of selecting a method the peer never agreed to.
  */
 export function selectMethod(policy: MethodPolicy, input: MethodSelectionInput): string {
-  if (input.methods.length === 0) throw new CryptoError('OR_ERR_NO_COMMON_METHOD', 'no negotiated cipher method');
+  if (input.methods.length === 0)
+    throw new CryptoError('OR_ERR_NO_COMMON_METHOD', 'no negotiated cipher method');
   const chosen = policy(input);
   if (!input.methods.includes(chosen)) {
-    throw new CryptoError('OR_ERR_POLICY_INVALID', `method policy chose ${String(chosen)}, not negotiated`, 500);
+    throw new CryptoError(
+      'OR_ERR_POLICY_INVALID',
+      `method policy chose ${String(chosen)}, not negotiated`,
+      500,
+    );
   }
   return chosen;
 }

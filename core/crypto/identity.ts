@@ -63,7 +63,8 @@ export function assertNodeIdMatchesKeys(id: string, keys: NodePublicKeys): void 
   } catch {
     throw new CryptoError('OR_ERR_NODE_ID_MISMATCH', 'node keys are malformed', 400);
   }
-  if (derived !== id) throw new CryptoError('OR_ERR_NODE_ID_MISMATCH', 'node id does not match its keys', 400);
+  if (derived !== id)
+    throw new CryptoError('OR_ERR_NODE_ID_MISMATCH', 'node id does not match its keys', 400);
 }
 
 export function ed25519PublicKeyFromRaw(b64u: string): KeyObject {

@@ -31,7 +31,12 @@ export interface ScryptParams {
 }
 
 /** N = 2^15, r = 8: ~100 ms and 32 MiB per unlock, once per agent start. */
-export const DEFAULT_SCRYPT: Readonly<ScryptParams> = Object.freeze({ N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 ** 2 });
+export const DEFAULT_SCRYPT: Readonly<ScryptParams> = Object.freeze({
+  N: 2 ** 15,
+  r: 8,
+  p: 1,
+  maxmem: 64 * 1024 ** 2,
+});
 const MAX_N = 2 ** 20;
 const MAX_MAXMEM = 1024 ** 3;
 
@@ -70,11 +75,13 @@ function scrypt(secret: Uint8Array, salt: Uint8Array, p: ScryptParams): Promise<
 
 function checkParams(p: ScryptParams, min: ScryptParams): void {
   const pow2 = Number.isSafeInteger(p.N) && p.N > 1 && (p.N & (p.N - 1)) === 0;
-  if (!pow2 || p.N > MAX_N || p.N < min.N) throw new CryptoError('OR_ERR_KEY_FILE', 'scrypt N out of range', 500);
+  if (!pow2 || p.N > MAX_N || p.N < min.N)
+    throw new CryptoError('OR_ERR_KEY_FILE', 'scrypt N out of range', 500);
   if (!Number.isSafeInteger(p.r) || p.r < 1 || p.r > 32 || p.r < min.r) {
     throw new CryptoError('OR_ERR_KEY_FILE', 'scrypt r out of range', 500);
   }
-  if (!Number.isSafeInteger(p.p) || p.p < 1 || p.p > 16) throw new CryptoError('OR_ERR_KEY_FILE', 'scrypt p out of range', 500);
+  if (!Number.isSafeInteger(p.p) || p.p < 1 || p.p > 16)
+    throw new CryptoError('OR_ERR_KEY_FILE', 'scrypt p out of range', 500);
   if (!Number.isSafeInteger(p.maxmem) || p.maxmem > MAX_MAXMEM || p.maxmem < 128 * p.N * p.r + 1024 ** 2) {
     throw new CryptoError('OR_ERR_KEY_FILE', 'scrypt maxmem out of range', 500);
   }
@@ -90,7 +97,8 @@ function nodeSecret(dir: string): Buffer {
 
 function unlockSecret(opts: KeyStoreOptions): Buffer {
   if (opts.passphrase !== undefined) {
-    if (opts.passphrase.length < 8) throw new CryptoError('OR_ERR_KEY_PASSPHRASE', 'passphrase too short', 400);
+    if (opts.passphrase.length < 8)
+      throw new CryptoError('OR_ERR_KEY_PASSPHRASE', 'passphrase too short', 400);
     return Buffer.from(opts.passphrase.normalize('NFC'), 'utf8');
   }
   return nodeSecret(opts.dir);
@@ -169,12 +177,18 @@ export async function loadOrCreateNodeKeys(opts: KeyStoreOptions): Promise<Unloc
     try {
       plain = chacha20Poly1305.open(kek, fromB64u(f.nonce, 12), fromB64u(f.ct), canonicalBytes(header(f)));
     } catch (err) {
-      throw new CryptoError('OR_ERR_KEY_UNLOCK', 'cannot unlock node keys (wrong secret or altered file)', 500, err);
+      throw new CryptoError(
+        'OR_ERR_KEY_UNLOCK',
+        'cannot unlock node keys (wrong secret or altered file)',
+        500,
+        err,
+      );
     } finally {
       kek.fill(0);
     }
     try {
-      if (plain.length !== 96) throw new CryptoError('OR_ERR_KEY_FILE', 'sealed key blob has the wrong size', 500);
+      if (plain.length !== 96)
+        throw new CryptoError('OR_ERR_KEY_FILE', 'sealed key blob has the wrong size', 500);
       const x25519Private = x25519PrivateFromBytes(plain.subarray(0, 32));
       const ed25519Private = ed25519PrivateFromBytes(plain.subarray(32, 64));
       const keys: NodeKeyPair = { publicKeys: f.public_keys, x25519Private, ed25519Private };

@@ -114,7 +114,12 @@ export class DirectoryClient {
       ts: this.#nextTs(),
     };
     const body: RegistrationBody = { ...unsigned, sig: await signPayload(this.#o.sign, unsigned) };
-    const result = await this.#call<RegistrationResult>('POST', '/nodes/register', registrationResultSchema, body);
+    const result = await this.#call<RegistrationResult>(
+      'POST',
+      '/nodes/register',
+      registrationResultSchema,
+      body,
+    );
     if (result.node_id !== this.#o.nodeId) throw badAnswer('registration answer names another node');
     return result;
   }
@@ -161,7 +166,11 @@ export class DirectoryClient {
   async health(): Promise<HealthView> {
     const h = await this.#call<HealthView>('GET', '/health', healthSchema, undefined, {}, true);
     if (h.public_key !== this.#o.directoryPublicKey) {
-      throw new CryptoError('OR_ERR_DIRECTORY_KEY_MISMATCH', 'the directory presents a key other than the pinned one', 502);
+      throw new CryptoError(
+        'OR_ERR_DIRECTORY_KEY_MISMATCH',
+        'the directory presents a key other than the pinned one',
+        502,
+      );
     }
     return h;
   }
@@ -169,9 +178,19 @@ export class DirectoryClient {
   async #signedGet<T>(query: Record<string, string>, schema: object): Promise<T> {
     const ts = this.#nextTs();
     const sig = await signPayload(this.#o.sign, discoverPayload(query, ts, this.#o.nodeId));
-    const headers = { [SIGNED_HEADERS.node]: this.#o.nodeId, [SIGNED_HEADERS.ts]: String(ts), [SIGNED_HEADERS.sig]: sig };
+    const headers = {
+      [SIGNED_HEADERS.node]: this.#o.nodeId,
+      [SIGNED_HEADERS.ts]: String(ts),
+      [SIGNED_HEADERS.sig]: sig,
+    };
     const qs = new URLSearchParams(query).toString();
-    return this.#call<T>('GET', DISCOVER_PATH.slice(API_PREFIX.length) + (qs ? `?${qs}` : ''), schema, undefined, headers);
+    return this.#call<T>(
+      'GET',
+      DISCOVER_PATH.slice(API_PREFIX.length) + (qs ? `?${qs}` : ''),
+      schema,
+      undefined,
+      headers,
+    );
   }
 
   async #call<T>(
@@ -192,7 +211,12 @@ export class DirectoryClient {
         signal: AbortSignal.timeout(this.#o.timeoutMs),
       });
     } catch (err) {
-      throw new UpstreamError(`directory unreachable: ${(err as Error).message}`, 'OR_ERR_DIRECTORY_UNREACHABLE', 503, err);
+      throw new UpstreamError(
+        `directory unreachable: ${(err as Error).message}`,
+        'OR_ERR_DIRECTORY_UNREACHABLE',
+        503,
+        err,
+      );
     }
     const answer = await readJson(res);
     const ok = res.statusCode === 200 || (acceptDegraded && res.statusCode === 503);
@@ -214,7 +238,12 @@ function checkIdentity(node: NodeView): void {
   try {
     assertNodeIdMatchesKeys(node.node_id, node.keys);
   } catch (err) {
-    throw new CryptoError('OR_ERR_NODE_ID_MISMATCH', `directory returned keys that do not match ${node.node_id}`, 502, err);
+    throw new CryptoError(
+      'OR_ERR_NODE_ID_MISMATCH',
+      `directory returned keys that do not match ${node.node_id}`,
+      502,
+      err,
+    );
   }
 }
 

@@ -62,7 +62,10 @@ export class TokenDelivery {
     try {
       url = tokenReceiveUrl(this.#policy.checkUrl(apiUrl).href);
     } catch (err) {
-      this.#log.warn({ apiUrl, code: (err as { code?: string }).code }, 'token delivery refused by outbound policy');
+      this.#log.warn(
+        { apiUrl, code: (err as { code?: string }).code },
+        'token delivery refused by outbound policy',
+      );
       return 'give-up';
     }
     try {

@@ -6,7 +6,7 @@
 import {
   ConflictError,
   NotFoundError,
-  OpenRedError,
+  type OpenRedError,
   UnauthorizedError,
   UpstreamError,
   ValidationError,
@@ -39,7 +39,10 @@ export const signatureRequired = (): OpenRedError =>
   );
 
 export const clockSkew = (maxSeconds: number): OpenRedError =>
-  new UnauthorizedError(`ts is more than ${maxSeconds} s away from the directory clock`, DirectoryErrorCode.ClockSkew);
+  new UnauthorizedError(
+    `ts is more than ${maxSeconds} s away from the directory clock`,
+    DirectoryErrorCode.ClockSkew,
+  );
 
 export const staleRegistration = (lastTs: number): OpenRedError =>
   new ConflictError(
@@ -60,7 +63,11 @@ export const nodeOffline = (id: string): OpenRedError =>
   new ConflictError(`node ${id} is offline`, DirectoryErrorCode.NodeOffline);
 
 export const selfConnection = (): OpenRedError =>
-  new ValidationError('a node cannot request a connection to itself', undefined, DirectoryErrorCode.SelfConnection);
+  new ValidationError(
+    'a node cannot request a connection to itself',
+    undefined,
+    DirectoryErrorCode.SelfConnection,
+  );
 
 export const noCommonSuite = (): OpenRedError =>
   new ConflictError('the two nodes have no Noise suite in common', DirectoryErrorCode.NoCommonSuite);
@@ -69,7 +76,11 @@ export const apiUrlForbidden = (why: string): OpenRedError =>
   new ValidationError(`api_url is not allowed: ${why}`, undefined, DirectoryErrorCode.ApiUrlForbidden);
 
 export const apiUrlUnresolvable = (host: string): OpenRedError =>
-  new ValidationError(`api_url host ${host} does not resolve`, undefined, DirectoryErrorCode.ApiUrlUnresolvable);
+  new ValidationError(
+    `api_url host ${host} does not resolve`,
+    undefined,
+    DirectoryErrorCode.ApiUrlUnresolvable,
+  );
 
 export const badCursor = (): OpenRedError =>
   new ValidationError('cursor is not valid', undefined, DirectoryErrorCode.BadCursor);

@@ -28,7 +28,14 @@ export { OutboundPolicy, systemResolver, type AddressClass, type Resolver } from
 export { Presence, type PresenceTtls } from './presence.js';
 export { TokenDelivery, tokenReceiveUrl, TOKEN_RECEIVE_PATH, type DeliverySettings } from './delivery.js';
 export { DirectoryErrorCode } from './errors.js';
-export { DISCOVER_PATH, discoverPayload, signPayload, verifyPayload, withoutSig, type SignFn } from './signing.js';
+export {
+  DISCOVER_PATH,
+  discoverPayload,
+  signPayload,
+  verifyPayload,
+  withoutSig,
+  type SignFn,
+} from './signing.js';
 export * from './protocol.js';
 export {
   openStore,

@@ -91,7 +91,11 @@ export interface DirectoryOptions {
   limits?: DirectoryLimits;
 }
 
-type DeepRequired<T> = { [K in keyof T]-?: NonNullable<T[K]> extends object ? DeepRequiredLeaf<NonNullable<T[K]>> : NonNullable<T[K]> };
+type DeepRequired<T> = {
+  [K in keyof T]-?: NonNullable<T[K]> extends object
+    ? DeepRequiredLeaf<NonNullable<T[K]>>
+    : NonNullable<T[K]>;
+};
 type DeepRequiredLeaf<T> = T extends unknown[] ? T : T extends RateLimit ? RateLimit : DeepRequired<T>;
 
 export type ResolvedDirectoryOptions = Omit<DeepRequired<DirectoryOptions>, 'keyDir'> & { keyDir: string };
@@ -135,7 +139,10 @@ export const directoryOptionsSchema = {
     maxClockSkewSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 60 },
     tokenTtlSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300 },
     epochSeconds: { type: 'integer', minimum: 1, default: 3600 },
-    defaultSuite: { enum: ['25519_ChaChaPoly_SHA256', '25519_AESGCM_SHA256'], default: '25519_ChaChaPoly_SHA256' },
+    defaultSuite: {
+      enum: ['25519_ChaChaPoly_SHA256', '25519_AESGCM_SHA256'],
+      default: '25519_ChaChaPoly_SHA256',
+    },
     requireSignedDiscover: { type: 'boolean', default: true },
     trustProxy: { type: 'boolean', default: false },
     outbound: section({
@@ -188,10 +195,12 @@ export function resolveDirectoryOptions(options: DirectoryOptions = {}): Resolve
   o.keyDir ??= o.dataDir;
   const problems: string[] = [];
   const { activeSeconds, offlineSeconds, retentionSeconds } = o.presence;
-  if (offlineSeconds < activeSeconds) problems.push('directory/presence/offlineSeconds must be >= activeSeconds');
+  if (offlineSeconds < activeSeconds)
+    problems.push('directory/presence/offlineSeconds must be >= activeSeconds');
   // Forgetting a node is only safe once any registration it ever signed is outside the skew window: then a
   // replayed old registration is refused for its timestamp even though the last accepted `ts` is gone.
-  if (retentionSeconds < offlineSeconds) problems.push('directory/presence/retentionSeconds must be >= offlineSeconds');
+  if (retentionSeconds < offlineSeconds)
+    problems.push('directory/presence/retentionSeconds must be >= offlineSeconds');
   if (retentionSeconds <= 2 * o.maxClockSkewSeconds) {
     problems.push('directory/presence/retentionSeconds must be more than twice maxClockSkewSeconds');
   }
@@ -202,6 +211,7 @@ export function resolveDirectoryOptions(options: DirectoryOptions = {}): Resolve
       `directory/delivery: worst case (${worstDelivery} ms) must stay under limits/handlerTimeoutMs (${o.limits.handlerTimeoutMs} ms)`,
     );
   }
-  if (problems.length > 0) throw new ConfigError(`invalid directory options: ${problems.join('; ')}`, problems);
+  if (problems.length > 0)
+    throw new ConfigError(`invalid directory options: ${problems.join('; ')}`, problems);
   return o;
 }

@@ -28,8 +28,8 @@ export const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all:
 
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
-const METADATA = ['169.254.169.254/32', '169.254.170.2/32', '100.100.100.200/32', 'fd00:ec2::254/128'].map((c) =>
-  ipaddr.parseCIDR(c),
+const METADATA = ['169.254.169.254/32', '169.254.170.2/32', '100.100.100.200/32', 'fd00:ec2::254/128'].map(
+  (c) => ipaddr.parseCIDR(c),
 );
 
 /** Node's `lookup` signature, as net.connect / tls.connect call it. */
@@ -130,7 +130,8 @@ export class OutboundPolicy {
       const ip = ipaddr.process(host);
       return [{ address: ip.toString(), family: ip.kind() === 'ipv4' ? 4 : 6 }];
     }
-    if (isLocalhostName(host) && !this.#opts.allowLoopback) throw apiUrlForbidden(`${host} is a loopback name`);
+    if (isLocalhostName(host) && !this.#opts.allowLoopback)
+      throw apiUrlForbidden(`${host} is a loopback name`);
     let addresses: LookupAddress[];
     try {
       addresses = await this.#resolve(host);
@@ -156,10 +157,14 @@ export class OutboundPolicy {
   readonly lookup: LookupFunction = (hostname, options, callback) => {
     this.resolveAllowed(hostname).then(
       (all) => {
-        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : Number(options.family ?? 0);
+        const family =
+          options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : Number(options.family ?? 0);
         const addresses = family === 4 || family === 6 ? all.filter((a) => a.family === family) : all;
         if (addresses.length === 0) {
-          callback(Object.assign(new Error(`no IPv${family} address for ${hostname}`), { code: 'ENOTFOUND' }), '');
+          callback(
+            Object.assign(new Error(`no IPv${family} address for ${hostname}`), { code: 'ENOTFOUND' }),
+            '',
+          );
         } else if (options.all) callback(null, addresses);
         else callback(null, addresses[0]!.address, addresses[0]!.family);
       },

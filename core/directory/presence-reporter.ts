@@ -59,7 +59,13 @@ export class PresenceReporter {
   #inflight: Promise<boolean> | null = null;
   #running = false;
   #suggestedMs = 30_000;
-  #state: PresenceState = { registered: false, lastSuccessAt: null, lastError: null, failures: 0, nextAttemptMs: null };
+  #state: PresenceState = {
+    registered: false,
+    lastSuccessAt: null,
+    lastError: null,
+    failures: 0,
+    nextAttemptMs: null,
+  };
 
   constructor(options: PresenceReporterOptions) {
     this.#o = options;

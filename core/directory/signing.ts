@@ -36,7 +36,11 @@ export interface DiscoverSignedPayload {
   node: string;
 }
 
-export function discoverPayload(query: Record<string, string>, ts: number, node: string): DiscoverSignedPayload {
+export function discoverPayload(
+  query: Record<string, string>,
+  ts: number,
+  node: string,
+): DiscoverSignedPayload {
   return { method: 'GET', path: DISCOVER_PATH, query, ts, node };
 }
 

@@ -61,7 +61,8 @@ export async function startDirectory(
   const key = loadOrCreateDirectoryKey(opts.keyDir);
   const ownStore = runtime.store === undefined;
   const store =
-    runtime.store ?? (await openStore(opts, clock, (err) => log.error({ err }, 'directory store write failed')));
+    runtime.store ??
+    (await openStore(opts, clock, (err) => log.error({ err }, 'directory store write failed')));
   let service: DirectoryService | undefined;
   try {
     service = new DirectoryService({ options: opts, store, key, clock, log, resolver: runtime.resolver });

@@ -18,26 +18,42 @@ export function errorHandler(log: Logger) {
         sendError(ctx, 405, 'OR_ERR_METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}`);
       }
     } catch (err) {
-      if (isOpenRedError(err)) {
-        if (err instanceof RateLimitError) ctx.set('Retry-After', String(err.retryAfterSeconds));
-        if (err.status >= 500) log.error({ err, reqId: ctx.state.requestId }, err.message);
-        sendError(ctx, err.status, err.code, err.message, err.details);
-        return;
-      }
-      const e = err as { status?: number; expose?: boolean; message?: string };
-      if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
-        sendError(ctx, e.status, httpCode(e.status), e.message ?? 'bad request');
-        return;
-      }
-      log.error({ err, reqId: ctx.state.requestId }, 'unhandled error');
-      sendError(
-        ctx,
-        500,
-        'OR_ERR_INTERNAL',
-        `internal error (request ${String(ctx.state.requestId ?? '-')})`,
-      );
+      const e = describeError(err, log, ctx.state.requestId as string | undefined);
+      if (e.retryAfter !== undefined) ctx.set('Retry-After', String(e.retryAfter));
+      sendError(ctx, e.status, e.code, e.message, e.details);
     }
   };
+}
+
+export interface DescribedError {
+  status: number;
+  code: string;
+  message: string;
+  details?: unknown;
+  retryAfter?: number;
+}
+
+/**
+ * What an error becomes on the wire. Also used by the p2p session layer, which seals errors instead of
+ * sending them in clear. Logs 5xx (with stack, server side only).
+ */
+export function describeError(err: unknown, log: Logger, requestId?: string): DescribedError {
+  if (isOpenRedError(err)) {
+    if (err.status >= 500) log.error({ err, reqId: requestId }, err.message);
+    return {
+      status: err.status,
+      code: err.code,
+      message: err.message,
+      details: err.details,
+      retryAfter: err instanceof RateLimitError ? err.retryAfterSeconds : undefined,
+    };
+  }
+  const e = err as { status?: number; expose?: boolean; message?: string };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
+    return { status: e.status, code: httpCode(e.status), message: e.message ?? 'bad request' };
+  }
+  log.error({ err, reqId: requestId }, 'unhandled error');
+  return { status: 500, code: 'OR_ERR_INTERNAL', message: `internal error (request ${requestId ?? '-'})` };
 }
 
 export function sendError(

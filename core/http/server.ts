@@ -37,8 +37,13 @@ export async function closeServer(server: Server, graceMs = 5000): Promise<void>
   if (!server.listening) return;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
+  // close() only drops the connections idle at that moment: a keep-alive connection whose request was still
+  // running stays open after its response until keepAliveTimeout (seconds). Drop connections as they go idle.
+  const sweep = setInterval(() => server.closeIdleConnections(), 20);
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  sweep.unref();
   timer.unref();
   await closed;
+  clearInterval(sweep);
   clearTimeout(timer);
 }

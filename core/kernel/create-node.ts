@@ -12,6 +12,9 @@ import { directoryServices, prepareDirectory } from './directory-services.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
 import { OpenRedNode } from './node.js';
+import { createSessionLayer, type SessionLayer } from './session-services.js';
+import { systemClock } from './clock.js';
+import type { GrantLedger } from '../crypto/grant-ledger.js';
 
 export interface CreateNodeOptions {
   clock?: Clock;
@@ -37,29 +40,39 @@ export function createNode(loaded: LoadedConfig, options: CreateNodeOptions = {}
   }
   const log = options.logger ?? createLogger({ level: config.log.level });
   const registry = new CipherRegistry();
+  const clock = options.clock ?? systemClock;
+  // The engine records consumed grants through the session layer's ledger (the token store), so a replayed
+  // handshake fails even across restarts; the layer needs the engine for handshakes: resolve the cycle lazily.
+  let layer: SessionLayer | undefined;
+  const ledger: GrantLedger = { consume: (id, exp) => layer!.ledger.consume(id, exp) };
   const engine: CryptoEngine = createCryptoEngine({
     mode: config.crypto.isolation,
     keyDir: join(config.node.dataDir, 'keys'),
     passphrase: options.passphrase ?? process.env.OPENRED_PASSPHRASE,
     directoryPublicKey: config.directory.publicKey,
-    clock: options.clock,
+    clock,
+    grantLedger: ledger,
     methods: config.crypto.methods,
     scrypt: options.scrypt,
     log: (level, msg) => log[level]({ component: 'crypto' }, msg),
   });
+  layer = createSessionLayer({ engine, registry, config, clock, log });
   return new OpenRedNode({
     config,
     configFile: loaded.file,
     crypto: engine,
     ciphers: cipherSink(registry),
-    extraServices: directoryServices,
-    clock: options.clock,
+    peers: layer.peers,
+    extraServices: [directoryServices, layer.services],
+    clock,
     logger: log,
   });
 }
 
 /** Plugin cipher methods go through the registry's conformance gate, owned by the plugin's name. */
-export function cipherSink(registry: CipherRegistry): CipherSink & { check: (m: unknown, v: unknown[]) => void } {
+export function cipherSink(
+  registry: CipherRegistry,
+): CipherSink & { check: (m: unknown, v: unknown[]) => void } {
   return {
     check: (method, vectors) => checkConformance(method as CipherMethod, vectors as CipherVector[]),
     register: (owner, entries) => {

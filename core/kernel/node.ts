@@ -38,7 +38,7 @@ export interface NodeOptions {
   ciphers?: CipherSink & { check?: PluginHostCipherCheck };
   peers?: PeerClient;
   /** Extra services started with the node (directory, token manager...), in dependency order. */
-  extraServices?: (node: OpenRedNode) => Array<import('./lifecycle.js').Service>;
+  extraServices?: Array<(node: OpenRedNode) => Array<import('./lifecycle.js').Service>>;
   container?: DependencyContainer;
 }
 
@@ -73,9 +73,11 @@ export class OpenRedNode {
   #urls: { p2p?: string; api?: string } = {};
   #watcher?: PluginWatcher;
   readonly #options: NodeOptions;
+  readonly #peers: PeerClient;
 
   constructor(options: NodeOptions) {
     this.#options = options;
+    this.#peers = options.peers ?? unavailablePeers();
     this.config = options.config;
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? createLogger({ level: options.config.log.level });
@@ -99,7 +101,7 @@ export class OpenRedNode {
         events: this.events,
         services: this.services,
         storage: this.storage,
-        peers: options.peers ?? unavailablePeers(),
+        peers: this.#peers,
         node: {
           get id() {
             return options.crypto.nodeId;
@@ -126,6 +128,11 @@ export class OpenRedNode {
     this.#registerServices();
   }
 
+  /** The peer client (`ctx.peers` of every plugin). */
+  get peers(): PeerClient {
+    return this.#peers;
+  }
+
   get id(): string {
     return this.crypto.nodeId;
   }
@@ -149,6 +156,17 @@ export class OpenRedNode {
 
   #registerServices(): void {
     const { config } = this;
+    // First dispatcher stage on both surfaces: JSON bodies (size, content type, depth). Later stages (the p2p
+    // session layer) are added by the services below, in order.
+    for (const surface of ['p2p', 'api'] as const) {
+      this.dispatcher.addStage(
+        surface,
+        jsonBody({
+          maxBytes: config.server.limits.maxBodyBytes,
+          maxDepth: config.server.limits.maxJsonDepth,
+        }),
+      );
+    }
     this.lifecycle.add({ name: 'crypto', start: () => this.crypto.start(), stop: () => this.crypto.stop() });
     this.lifecycle.add({
       name: 'storage',
@@ -158,18 +176,7 @@ export class OpenRedNode {
     this.lifecycle.add({
       name: 'plugins',
       dependsOn: ['crypto', 'storage'],
-      start: async () => {
-        for (const surface of ['p2p', 'api'] as const) {
-          this.dispatcher.addStage(
-            surface,
-            jsonBody({
-              maxBytes: config.server.limits.maxBodyBytes,
-              maxDepth: config.server.limits.maxJsonDepth,
-            }),
-          );
-        }
-        await this.host.start(config);
-      },
+      start: () => this.host.start(config),
       stop: () => this.host.stop(),
     });
     this.lifecycle.add({
@@ -206,7 +213,9 @@ export class OpenRedNode {
         this.#servers = {};
       },
     });
-    for (const service of this.#options.extraServices?.(this) ?? []) this.lifecycle.add(service);
+    for (const factory of this.#options.extraServices ?? []) {
+      for (const service of factory(this)) this.lifecycle.add(service);
+    }
     if (config.plugins.hotReload) {
       this.lifecycle.add({
         name: 'watcher',

@@ -1,14 +1,14 @@
 import compose from 'koa-compose';
 import type { Context, Middleware as KoaMiddleware, Next } from 'koa';
-import type Router from '@koa/router';
+import type { Layer } from '@koa/router';
 import type { Logger } from 'pino';
 import { OpenRedError } from '../errors.js';
-import type { PluginGeneration } from '../plugins/generation.js';
-import type { RouteState, Surface } from '../plugins/route-entry.js';
+import type { BoundRoute, PluginGeneration } from '../plugins/generation.js';
+import type { Surface } from '../plugins/route-entry.js';
 import { requestSegment } from '../plugins/route-path.js';
 import { RouteTable } from './route-table.js';
 
-type RouterMatch = ReturnType<Router['match']>;
+const BOUND = Symbol('openred.boundRoute');
 
 /**
  * The stable middleware in front of every plugin route. Koa composes its middleware once, so instead of
@@ -18,12 +18,15 @@ type RouterMatch = ReturnType<Router['match']>;
  *   2. picks candidate plugins by the first path segment, then lets their router match,
  *   3. runs the surface's kernel stages (body parsing, peer session / owner guard),
  *   4. runs plugin middleware for the surface, then the route.
+ * Steps 3-4 are one pipeline composed once per table (not per request), and the matched route runs
+ * directly: running the plugin's Router#routes() would match the path a second time and compose a fresh
+ * chain on every request.
  */
 export class Dispatcher {
   #table: RouteTable;
   readonly #log: Logger;
   readonly #stages: Record<Surface, KoaMiddleware[]> = { p2p: [], api: [] };
-  readonly #composedStages: Partial<Record<Surface, KoaMiddleware>> = {};
+  #pipelines = new WeakMap<RouteTable, Partial<Record<Surface, KoaMiddleware>>>();
 
   constructor(log: Logger) {
     this.#log = log;
@@ -40,7 +43,7 @@ export class Dispatcher {
    */
   addStage(surface: Surface, stage: KoaMiddleware): void {
     this.#stages[surface].push(stage);
-    delete this.#composedStages[surface];
+    this.#pipelines = new WeakMap();
   }
 
   /**
@@ -68,63 +71,76 @@ export class Dispatcher {
   /** The Koa middleware for one surface, mounted at `/p2p` or `/api`. */
   middleware(surface: Surface): KoaMiddleware {
     const prefixLength = surface.length + 1; // "/p2p"
-    return async (ctx: Context, next: Next): Promise<void> => {
+    return (ctx: Context, next: Next): Promise<void> => {
       const table = this.#table;
-      const candidates = table.surfaces[surface].bySegment.get(requestSegment(ctx.path, prefixLength));
+      const path = ctx.path;
+      const candidates = table.surfaces[surface].bySegment.get(requestSegment(path, prefixLength));
       if (!candidates) return next();
-      let found: { generation: PluginGeneration; match: RouterMatch } | undefined;
+      let bound: BoundRoute | undefined;
+      let layer: Layer | undefined;
       let methodMismatch = false;
       for (const generation of candidates) {
         const router = generation.routers.get(surface);
         if (!router) continue;
-        const match = router.match(ctx.path, ctx.method);
+        const match = router.match(path, ctx.method);
         if (match.route) {
-          found = { generation, match };
-          break;
+          layer = match.pathAndMethod.find((l) => l.methods.length > 0);
+          bound = layer && generation.bound.get(layer);
+          if (bound) break;
         }
         if (match.path.length > 0) methodMismatch = true;
       }
-      if (!found) {
+      if (!bound || !layer) {
         if (methodMismatch) {
-          throw new OpenRedError(
-            'OR_ERR_METHOD_NOT_ALLOWED',
-            `${ctx.method} is not allowed on ${ctx.path}`,
-            405,
-          );
+          throw new OpenRedError('OR_ERR_METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${path}`, 405);
         }
         return next();
       }
-      const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
-      const layer = found.match.pathAndMethod.find((l) => l.methods.includes(method));
-      const entry = layer ? found.generation.entryByKey.get(`${method} ${layer.path}`) : undefined;
-      const state: RouteState = {
-        plugin: found.generation.plugin,
-        surface,
-        method: method as RouteState['method'],
-        path: typeof layer?.path === 'string' ? layer.path : ctx.path,
-        public: entry?.options.public === true,
-        raw: entry?.options.raw === true,
-      };
-      ctx.state.route = state;
-      ctx.state.rawBodyAllowed = state.raw;
+      ctx.params = layer.paramNames.length === 0 ? {} : layer.params(path, layer.captures(path));
+      ctx.state.route = bound.state;
+      ctx.state.rawBodyAllowed = bound.state.raw;
+      (ctx.state as Record<symbol, unknown>)[BOUND] = bound;
       table.enter();
+      let done: Promise<void>;
       try {
-        await this.#stagesFor(surface)(ctx, async () => {
-          await table.surfaces[surface].middleware(ctx, async () => {
-            await found.generation.routerMiddleware.get(surface)!(ctx, async () => undefined);
-          });
-        });
-      } finally {
+        done = this.#pipeline(table, surface)(ctx, noop) as Promise<void>;
+      } catch (err) {
         table.leave();
+        throw err;
       }
+      return done.then(
+        () => table.leave(),
+        (err: unknown) => {
+          table.leave();
+          throw err;
+        },
+      );
     };
   }
 
-  #stagesFor(surface: Surface): KoaMiddleware {
-    return (this.#composedStages[surface] ??= compose(this.#stages[surface]) as KoaMiddleware);
+  /** stages → the table's plugin middleware → the matched route, composed once per table and surface. */
+  #pipeline(table: RouteTable, surface: Surface): KoaMiddleware {
+    let byTable = this.#pipelines.get(table);
+    if (!byTable) this.#pipelines.set(table, (byTable = {}));
+    let fn = byTable[surface];
+    if (!fn) {
+      const chain = [...this.#stages[surface]];
+      if (table.surfaces[surface].middlewareCount > 0) chain.push(table.surfaces[surface].middleware);
+      chain.push(runBoundRoute);
+      fn = byTable[surface] = compose(chain) as KoaMiddleware;
+    }
+    return fn;
   }
 
   get log(): Logger {
     return this.#log;
   }
+}
+
+function runBoundRoute(ctx: Context): Promise<void> {
+  return ((ctx.state as Record<symbol, unknown>)[BOUND] as BoundRoute).run(ctx);
+}
+
+function noop(): Promise<void> {
+  return Promise.resolve();
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import type { RouteRequest } from '@openred/plugin-sdk';
+import type { PluginLogger, RouteRequest } from '@openred/plugin-sdk';
 import { assertValid } from '../http/validation.js';
 import type { RouteEntry } from '../plugins/route-entry.js';
 
@@ -18,22 +18,9 @@ export function toKoaRoute(entry: RouteEntry, log: Logger) {
       : (ctx.params ?? {});
     const query = options.query ? assertValid(options.query, { ...ctx.query }, 'query') : ctx.query;
     const body = options.body ? assertValid(options.body, ctx.request.body, 'body') : ctx.request.body;
-    let status: number | undefined;
-    const req: RouteRequest = {
-      body,
-      params,
-      query,
-      peer: ctx.state.peer as string | undefined,
-      headers: ctx.headers,
-      requestId: ctx.state.requestId as string,
-      log: ctx.state.log ? (ctx.state.log as Logger).child({ plugin: entry.plugin }) : pluginLog,
-      status: (code) => {
-        status = code;
-      },
-      header: (name, value) => ctx.set(name, value),
-      koa: ctx,
-    };
+    const req = new PluginRequest(ctx, body, params, query, entry.plugin, pluginLog);
     const result = await handler(req);
+    const status = PluginRequest.statusOf(req);
     if (result === undefined) {
       if (ctx.body === undefined || ctx.body === null) ctx.status = status ?? 204;
       else if (status) ctx.status = status;
@@ -43,4 +30,55 @@ export function toKoaRoute(entry: RouteEntry, log: Logger) {
     ctx.body = result;
     ctx.status = status ?? 200;
   };
+}
+
+/**
+ * What a handler receives. A class rather than an object literal so a request allocates no closures and no
+ * child logger unless the handler uses them (`log` is built on first use); `status` and `header` stay safe to
+ * destructure (`({ status }) => status(201)`).
+ */
+class PluginRequest implements RouteRequest {
+  readonly peer: string | undefined;
+  readonly headers: Context['headers'];
+  readonly requestId: string;
+  #status: number | undefined;
+  #log: PluginLogger | undefined;
+  readonly #plugin: string;
+  readonly #fallbackLog: Logger;
+
+  constructor(
+    readonly koa: Context,
+    readonly body: unknown,
+    readonly params: unknown,
+    readonly query: unknown,
+    plugin: string,
+    fallbackLog: Logger,
+  ) {
+    this.peer = koa.state.peer as string | undefined;
+    this.headers = koa.headers;
+    this.requestId = koa.state.requestId as string;
+    this.#plugin = plugin;
+    this.#fallbackLog = fallbackLog;
+  }
+
+  static statusOf(req: PluginRequest): number | undefined {
+    return req.#status;
+  }
+
+  get log(): PluginLogger {
+    const requestLog = this.koa.state.log as Logger | undefined;
+    return (this.#log ??= (requestLog
+      ? requestLog.child({ plugin: this.#plugin })
+      : this.#fallbackLog) as unknown as PluginLogger);
+  }
+
+  get status(): (code: number) => void {
+    return (code) => {
+      this.#status = code;
+    };
+  }
+
+  get header(): (name: string, value: string) => void {
+    return (name, value) => this.koa.set(name, value);
+  }
 }

@@ -24,8 +24,16 @@ export function createSurfaceApp(options: {
   app.use(errorHandler(options.log));
   app.use(requestContext(options.log, options.limits.handlerTimeoutMs));
   if (options.kernelRouter) {
-    app.use(options.kernelRouter.routes());
-    app.use(options.kernelRouter.allowedMethods({ throw: false }));
+    const router = options.kernelRouter;
+    const routes = router.routes() as unknown as Koa.Middleware;
+    const allowedMethods = router.allowedMethods({ throw: false }) as unknown as Koa.Middleware;
+    // Most requests are for plugins: enter the kernel router (which parses the Host header and builds a
+    // middleware chain per request) only when one of its routes matches the path.
+    app.use((ctx, next) =>
+      router.match(ctx.path, ctx.method).path.length > 0
+        ? routes(ctx, () => allowedMethods(ctx, next))
+        : next(),
+    );
   }
   app.use(options.dispatcher.middleware(options.surface));
   return app;

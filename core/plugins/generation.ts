@@ -1,11 +1,18 @@
-import Router from '@koa/router';
-import type { Middleware as KoaMiddleware } from 'koa';
+import Router, { type Layer } from '@koa/router';
+import type { Context } from 'koa';
 import type { DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { CipherMethod, CipherVector, Middleware, MiddlewareOptions } from '@openred/plugin-sdk';
 import { PluginError } from '../errors.js';
 import { toKoaRoute } from '../p2p/route-handler.js';
-import type { RouteEntry, Surface } from './route-entry.js';
+import type { RouteEntry, RouteState, Surface } from './route-entry.js';
+
+/** A declared route as the dispatcher runs it: its route state (shared by its requests) and its handler. */
+export interface BoundRoute {
+  entry: RouteEntry;
+  state: Readonly<RouteState>;
+  run(ctx: Context): Promise<void>;
+}
 
 export interface MiddlewareEntry {
   plugin: string;
@@ -36,11 +43,10 @@ export class PluginGeneration {
   readonly ciphers: CipherEntry[] = [];
   readonly provided = new Map<string, unknown>();
   readonly disposers: Array<() => unknown> = [];
+  /** One router per surface, used only to match; the dispatcher runs the matched route itself. */
   readonly routers = new Map<Surface, Router>();
-  /** The routers' dispatch middleware, built once (Router#routes() allocates on every call). */
-  readonly routerMiddleware = new Map<Surface, KoaMiddleware>();
-  /** `${METHOD} ${full path pattern}` → the declared route, for the dispatcher's route state. */
-  readonly entryByKey = new Map<string, RouteEntry>();
+  /** Router layer → the route it stands for. */
+  readonly bound = new Map<Layer, BoundRoute>();
   /** How many live dispatch tables include this generation. */
   holders = 0;
   retired = false;
@@ -102,11 +108,19 @@ export class PluginGeneration {
       if (entries.length === 0) continue;
       const router = new Router({ prefix: `/${surface}` });
       for (const entry of entries) {
-        router.register(entry.path, [entry.method], toKoaRoute(entry, log));
-        this.entryByKey.set(`${entry.method} /${surface}${entry.path}`, entry);
+        const run = toKoaRoute(entry, log);
+        const layer = router.register(entry.path, [entry.method], run) as Layer;
+        const state: RouteState = Object.freeze({
+          plugin: this.plugin,
+          surface,
+          method: entry.method,
+          path: String(layer.path),
+          public: entry.options.public === true,
+          raw: entry.options.raw === true,
+        });
+        this.bound.set(layer, { entry, state, run });
       }
       this.routers.set(surface, router);
-      this.routerMiddleware.set(surface, router.routes() as unknown as KoaMiddleware);
     }
   }
 

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { PluginDefinition } from '@openred/plugin-sdk';
 import type { OpenRedConfig } from '../config/types.js';
 import { isOpenRedError, PluginError } from '../errors.js';
-import { describeErrors } from '../http/validation.js';
+import { cachedCompiler, describeErrors } from '../http/validation.js';
 import type { Dispatcher } from '../p2p/dispatcher.js';
 import { dependencyOrder, dependentsOf } from './dependency-order.js';
 import { discoverPlugins } from './discovery.js';
@@ -63,6 +63,8 @@ export class PluginHost {
   #queue: Promise<unknown> = Promise.resolve();
   #invalid: Array<{ dir: string; error: string }> = [];
   readonly #pendingDispose = new Map<PluginGeneration, NodeJS.Timeout>();
+  /** Teardowns that are running, so stop() can wait for them. */
+  readonly #disposing = new Set<Promise<void>>();
 
   constructor(options: PluginHostOptions) {
     this.#o = options;
@@ -98,10 +100,10 @@ export class PluginHost {
   rescan(): Promise<void> {
     return this.#enqueue(async () => {
       const before = new Set(this.#records.keys());
-      await this.#rescan();
-      const changed = new Set([...this.#records.keys()].filter((n) => !before.has(n)));
+      const changed = await this.#rescan();
+      for (const n of this.#records.keys()) if (!before.has(n)) changed.add(n);
       for (const n of before) if (!this.#records.has(n)) changed.add(n);
-      await this.#reconcile(changed);
+      await this.#reconcile(changed, true);
     });
   }
 
@@ -135,8 +137,12 @@ export class PluginHost {
   stop(): Promise<void> {
     return this.#enqueue(async () => {
       const active = [...this.#records.values()].filter((r) => r.active);
+      const activeNames = new Set(active.map((r) => r.manifest.name));
       const order = dependencyOrder(
-        active.map((r) => ({ name: r.manifest.name, dependsOn: r.status.dependsOn })),
+        active.map((r) => ({
+          name: r.manifest.name,
+          dependsOn: r.status.dependsOn.filter((d) => activeNames.has(d)),
+        })),
       ).reverse();
       for (const { name } of order) {
         const r = this.#records.get(name)!;
@@ -146,6 +152,8 @@ export class PluginHost {
       }
       this.#commit();
       await Promise.all([...this.#pendingDispose.keys()].map((g) => this.#disposeNow(g)));
+      // Generations whose last request had already finished were handed to #disposeNow by the swap itself.
+      await Promise.all(this.#disposing);
     });
   }
 
@@ -158,7 +166,13 @@ export class PluginHost {
     }
   }
 
-  async #rescan(): Promise<void> {
+  /**
+   * Syncs the records with the plugin folders. Returns the known plugins to load again: those whose manifest
+   * changed (a package.json edit is a structural change, so it arrives here rather than as a reload) and
+   * those that carry an error from an earlier attempt.
+   */
+  async #rescan(): Promise<Set<string>> {
+    const retry = new Set<string>();
     const { found, invalid } = await discoverPlugins(
       this.#config.plugins.dirs,
       this.#config.plugins.packages ? this.#o.nodeModules : [],
@@ -169,8 +183,14 @@ export class PluginHost {
     for (const manifest of found) {
       seen.add(manifest.name);
       const record = this.#records.get(manifest.name);
-      if (record) record.manifest = manifest;
-      else {
+      if (record) {
+        if (record.manifest.entry !== manifest.entry || record.manifest.dir !== manifest.dir) {
+          retry.add(manifest.name);
+        }
+        if (record.status.lastError !== null) retry.add(manifest.name);
+        record.manifest = manifest;
+        record.status.dir = manifest.dir;
+      } else {
         this.#records.set(manifest.name, {
           manifest,
           status: {
@@ -187,12 +207,19 @@ export class PluginHost {
         });
       }
     }
+    const brokenManifest = new Map(invalid.map((i) => [i.dir, i.error]));
     for (const [name, record] of this.#records) {
-      if (!seen.has(name)) {
-        this.#unload(record, 'plugin folder removed');
-        this.#records.delete(name);
+      if (seen.has(name)) continue;
+      // A serving plugin whose package.json became invalid keeps serving, like one whose code fails to load.
+      const error = brokenManifest.get(record.manifest.dir);
+      if (error !== undefined && record.active) {
+        record.status.lastError = error;
+        continue;
       }
+      this.#unload(record, 'plugin folder removed');
+      this.#records.delete(name);
     }
+    return retry;
   }
 
   #isEnabled(manifest: PluginManifest): boolean {
@@ -388,15 +415,19 @@ export class PluginHost {
     this.#pendingDispose.set(g, timer);
   }
 
-  async #disposeNow(g: PluginGeneration): Promise<void> {
+  #disposeNow(g: PluginGeneration): Promise<void> {
     const timer = this.#pendingDispose.get(g);
     if (timer) clearTimeout(timer);
     this.#pendingDispose.delete(g);
-    await g.dispose(this.#o.log);
+    const done = g.dispose(this.#o.log);
+    this.#disposing.add(done);
+    void done.finally(() => this.#disposing.delete(done));
+    return done;
   }
 }
 
 const configAjv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const compileConfigSchema = cachedCompiler(configAjv);
 
 /** Validates a module's settings against the plugin's schema; problems are named `modules.<name>.<path>`. */
 export function validatePluginConfig(
@@ -408,7 +439,7 @@ export function validatePluginConfig(
   if (!def.config) return value;
   let validate;
   try {
-    validate = configAjv.compile(def.config as object);
+    validate = compileConfigSchema(def.config as object);
   } catch (err) {
     throw new PluginError(name, `invalid config schema: ${(err as Error).message}`, 'OR_ERR_PLUGIN_INVALID');
   }

@@ -22,7 +22,8 @@ interface StartFlags {
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`--port: ${value} is not a port number`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(`--port: ${value} is not a port number`);
   return n;
 }
 
@@ -107,6 +108,8 @@ export function register(program: Command): void {
       }
       const signal = await waitForSignal();
       await dir.stop();
-      process.stdout.write(flags.json ? JSON.stringify({ event: 'stopped', signal }) + '\n' : `stopped (${signal})\n`);
+      process.stdout.write(
+        flags.json ? JSON.stringify({ event: 'stopped', signal }) + '\n' : `stopped (${signal})\n`,
+      );
     });
 }

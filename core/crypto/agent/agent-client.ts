@@ -75,7 +75,12 @@ export class AgentClient {
     child.on('message', (m: AgentResponse) => this.#onMessage(m));
     child.once('exit', (code, signal) => this.#onExit(child, code, signal));
     child.on('error', (err) => this.#opts.log?.('error', `crypto agent process error: ${err.message}`));
-    const identity = (await this.#request(child, 'init', this.#opts.init as never, this.#opts.startTimeoutMs)) as InitResult;
+    const identity = (await this.#request(
+      child,
+      'init',
+      this.#opts.init as never,
+      this.#opts.startTimeoutMs,
+    )) as InitResult;
     if (this.#identity !== undefined && identity.nodeId !== this.#identity.nodeId) {
       child.kill('SIGKILL');
       throw new CryptoError('OR_ERR_AGENT_IDENTITY', 'restarted crypto agent reports another node id', 500);
@@ -115,10 +120,17 @@ export class AgentClient {
     this.#restarts.push(now);
     const delay = Math.min(100 * 2 ** (this.#restarts.length - 1), 5_000);
     this.#ready = new Promise<void>((r) => setTimeout(r, delay).unref()).then(() => this.#spawn());
-    this.#ready.catch((err: Error) => this.#opts.log?.('error', `crypto agent restart failed: ${err.message}`));
+    this.#ready.catch((err: Error) =>
+      this.#opts.log?.('error', `crypto agent restart failed: ${err.message}`),
+    );
   }
 
-  #request(child: ChildProcess, op: AgentOp, args: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+  #request(
+    child: ChildProcess,
+    op: AgentOp,
+    args: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const id = this.#nextId++;
       const timer = setTimeout(() => {
@@ -144,7 +156,11 @@ export class AgentClient {
   }
 
   /** Sends one request; waits for a (re)starting agent within the same timeout. */
-  async call(op: AgentOp, args: Record<string, unknown>, timeoutMs = this.#opts.callTimeoutMs): Promise<unknown> {
+  async call(
+    op: AgentOp,
+    args: Record<string, unknown>,
+    timeoutMs = this.#opts.callTimeoutMs,
+  ): Promise<unknown> {
     if (this.#ready === undefined || this.#stopping) throw unavailable('not started');
     const deadline = Date.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;
@@ -168,7 +184,9 @@ export class AgentClient {
     const child = this.#child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.disconnect(); // the agent exits when its channel closes
+    if (child.connected)
+      child.disconnect(); // the agent exits when its channel closes
+    else child.kill('SIGKILL');
     const t = setTimeout(() => child.kill('SIGKILL'), 2_000);
     await exited;
     clearTimeout(t);

@@ -85,7 +85,9 @@ export class AgentCore {
   deriveKey(label: string): Buffer {
     this.#live();
     if (typeof label !== 'string' || !LABEL_RE.test(label)) throw new ValidationError('invalid key label');
-    return Buffer.from(hkdfSync('sha256', this.#keys.root, Buffer.alloc(0), `openred/subkey/v1/${label}`, 32));
+    return Buffer.from(
+      hkdfSync('sha256', this.#keys.root, Buffer.alloc(0), `openred/subkey/v1/${label}`, 32),
+    );
   }
 
   #verify(token: unknown, nowMs: number): ConnectionToken {
@@ -137,7 +139,8 @@ export class AgentCore {
     this.#live();
     this.#sweep(req.nowMs);
     const p = this.#pending.get(req.handshakeId);
-    if (p === undefined) throw new CryptoError('OR_ERR_HANDSHAKE_UNKNOWN', 'no such handshake in progress', 404);
+    if (p === undefined)
+      throw new CryptoError('OR_ERR_HANDSHAKE_UNKNOWN', 'no such handshake in progress', 404);
     this.#pending.delete(req.handshakeId);
     try {
       assertGrantCurrent(p.token.grant, req.nowMs, this.#config.maxSkewSeconds);
@@ -177,7 +180,8 @@ export class AgentCore {
     try {
       const offered = decodeMethods(hs.readMessage(req.message));
       const common = offered.filter((m) => mine.includes(m));
-      if (common.length === 0) throw new CryptoError('OR_ERR_NO_COMMON_METHOD', 'no common cipher method', 400);
+      if (common.length === 0)
+        throw new CryptoError('OR_ERR_NO_COMMON_METHOD', 'no common cipher method', 400);
       const reply = hs.writeMessage(encodeMethods(common));
       return { reply, keys: sessionKeysOf(hs, token, common) };
     } finally {

@@ -6,7 +6,13 @@
 import { CryptoError, isOpenRedError } from '../../errors.js';
 import { AgentCore } from './agent-core.js';
 import { dispatch } from './dispatch.js';
-import { toWireError, type AgentRequest, type AgentResponse, type InitArgs, type InitResult } from './protocol.js';
+import {
+  toWireError,
+  type AgentRequest,
+  type AgentResponse,
+  type InitArgs,
+  type InitResult,
+} from './protocol.js';
 
 let core: AgentCore | undefined;
 

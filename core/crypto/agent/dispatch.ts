@@ -24,7 +24,8 @@ const num = (v: unknown, what: string): number => {
   return v;
 };
 const strings = (v: unknown, what: string): string[] => {
-  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new ValidationError(`${what} must be strings`);
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+    throw new ValidationError(`${what} must be strings`);
   return v as string[];
 };
 const keys = (v: unknown): NodePublicKeys => v as NodePublicKeys; // checked by assertNodeIdMatchesKeys

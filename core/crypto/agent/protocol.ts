@@ -30,7 +30,8 @@ export interface WireError {
   status: number;
 }
 
-export type AgentResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: WireError };
+export type AgentResponse =
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: WireError };
 
 export interface InitArgs {
   dir: string;

@@ -100,7 +100,11 @@ export function codeRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   let found = dir;
   for (;;) {
-    if (existsSync(join(dir, 'node_modules'))) found = dir;
+    try {
+      if (existsSync(join(dir, 'node_modules'))) found = dir;
+    } catch {
+      // under Node's permission model, probing an unreadable ancestor throws: it is not ours then
+    }
     const up = dirname(dir);
     if (up === dir) return found;
     dir = up;
@@ -141,7 +145,16 @@ export function planAgentLaunch(
 
   if (level === 'bwrap') {
     const args = ['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL'];
-    for (const p of ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/etc/ld.so.cache', '/etc/ld.so.conf']) {
+    for (const p of [
+      '/usr',
+      '/bin',
+      '/sbin',
+      '/lib',
+      '/lib32',
+      '/lib64',
+      '/etc/ld.so.cache',
+      '/etc/ld.so.conf',
+    ]) {
       args.push('--ro-bind-try', p, p);
     }
     // The node binary may live outside /usr (nvm, a tarball): mount the real file at the path we run.
@@ -149,11 +162,22 @@ export function planAgentLaunch(
     args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
     for (const p of readPaths) args.push('--ro-bind', p, p);
     args.push('--bind', keyDir, keyDir, '--chdir', root, '--');
-    return { level, execPath: findExecutable('bwrap')!, execArgv: [...args, node, ...nodeArgs], env, cwd: root };
+    return {
+      level,
+      execPath: findExecutable('bwrap')!,
+      execArgv: [...args, node, ...nodeArgs],
+      env,
+      cwd: root,
+    };
   }
 
   const perm = permissionFlag()!;
   const flags = [perm, '--allow-worker', '--allow-child-process'];
+  // The permission model's "experimental" and "--allow-* invalidates the model" notices would print on every
+  // agent start; what they mean for this level is documented above and in docs/protocol.md.
+  if (process.allowedNodeEnvironmentFlags.has('--disable-warning')) {
+    flags.push('--disable-warning=ExperimentalWarning', '--disable-warning=SecurityWarning');
+  }
   for (const p of readPaths) flags.push(`--allow-fs-read=${join(p, '*')}`);
   // tsx probes file-system case sensitivity by testing the case-swapped working directory.
   flags.push(`--allow-fs-read=${swapCase(root)}`);

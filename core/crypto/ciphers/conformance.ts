@@ -16,7 +16,14 @@ function fail(id: string, why: string, cause?: unknown): never {
   throw new CryptoError('OR_ERR_CIPHER_CONFORMANCE', `cipher method ${id}: ${why}`, 500, cause);
 }
 
-function mustReject(m: CipherMethod, key: Buffer, nonce: Buffer, ct: Buffer, aad: Buffer, what: string): void {
+function mustReject(
+  m: CipherMethod,
+  key: Buffer,
+  nonce: Buffer,
+  ct: Buffer,
+  aad: Buffer,
+  what: string,
+): void {
   let opened = false;
   try {
     m.open(key, nonce, ct, aad);
@@ -38,7 +45,8 @@ export function checkConformance(m: CipherMethod, vectors: readonly CipherVector
   const id = typeof m?.id === 'string' ? m.id : '<no id>';
   if (!ID_RE.test(id)) fail(id, 'id must match ' + String(ID_RE));
   if (typeof m.seal !== 'function' || typeof m.open !== 'function') fail(id, 'seal/open missing');
-  if (!Number.isInteger(m.keyLength) || m.keyLength < 16 || m.keyLength > 64) fail(id, 'keyLength not in 16..64');
+  if (!Number.isInteger(m.keyLength) || m.keyLength < 16 || m.keyLength > 64)
+    fail(id, 'keyLength not in 16..64');
   if (m.nonceLength !== REQUIRED_NONCE_LENGTH) fail(id, `nonceLength must be ${REQUIRED_NONCE_LENGTH}`);
   if (vectors.length === 0) fail(id, 'no known-answer vectors supplied');
 
@@ -66,7 +74,8 @@ export function checkConformance(m: CipherMethod, vectors: readonly CipherVector
     let ct: Buffer;
     try {
       ct = Buffer.from(m.seal(key, nonce, pt, aad));
-      if (!Buffer.from(m.open(key, nonce, ct, aad)).equals(pt)) fail(id, `round trip of ${len} bytes differs`);
+      if (!Buffer.from(m.open(key, nonce, ct, aad)).equals(pt))
+        fail(id, `round trip of ${len} bytes differs`);
     } catch (err) {
       if (err instanceof CryptoError && err.code === 'OR_ERR_CIPHER_CONFORMANCE') throw err;
       fail(id, `round trip of ${len} bytes threw`, err);

@@ -44,7 +44,11 @@ export class CipherRegistry {
     checkConformance(method, opts.vectors);
     const existing = this.#methods.get(method.id);
     if (existing !== undefined && existing.owner !== opts.owner) {
-      throw new CryptoError('OR_ERR_CIPHER_CONFLICT', `cipher method ${method.id} is owned by ${existing.owner}`, 409);
+      throw new CryptoError(
+        'OR_ERR_CIPHER_CONFLICT',
+        `cipher method ${method.id} is owned by ${existing.owner}`,
+        409,
+      );
     }
     this.#methods.set(method.id, { method, owner: opts.owner });
     this.#emit({ added: [method.id], removed: existing === undefined ? [] : [method.id] });
@@ -65,7 +69,8 @@ export class CipherRegistry {
   /** The method with this id, or OR_ERR_CIPHER_UNAVAILABLE. */
   require(id: string): CipherMethod {
     const m = this.get(id);
-    if (m === undefined) throw new CryptoError('OR_ERR_CIPHER_UNAVAILABLE', `cipher method ${id} is not enabled`, 503);
+    if (m === undefined)
+      throw new CryptoError('OR_ERR_CIPHER_UNAVAILABLE', `cipher method ${id} is not enabled`, 503);
     return m;
   }
 

@@ -64,7 +64,12 @@ export class CipherState {
   /** Rekey (section 4.2): k = first 32 bytes of ENCRYPT(k, 2^64-1, zerolen, zeros). */
   rekey(): void {
     if (this.#k === undefined) throw new CryptoError('OR_ERR_NOISE_STATE', 'no key to rekey', 500);
-    const out = this.#cipher.method.seal(this.#k, this.#cipher.nonce(MAX_NONCE), Buffer.alloc(32), Buffer.alloc(0));
+    const out = this.#cipher.method.seal(
+      this.#k,
+      this.#cipher.nonce(MAX_NONCE),
+      Buffer.alloc(32),
+      Buffer.alloc(0),
+    );
     this.#k.fill(0);
     this.#k = out.subarray(0, 32);
   }

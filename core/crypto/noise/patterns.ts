@@ -16,7 +16,15 @@ export interface HandshakePattern {
 
 export const PATTERNS: Readonly<Record<PatternName, HandshakePattern>> = Object.freeze({
   NN: { name: 'NN', preInitiator: [], preResponder: [], messages: [['e'], ['e', 'ee']] },
-  KK: { name: 'KK', preInitiator: ['s'], preResponder: ['s'], messages: [['e', 'es', 'ss'], ['e', 'ee', 'se']] },
+  KK: {
+    name: 'KK',
+    preInitiator: ['s'],
+    preResponder: ['s'],
+    messages: [
+      ['e', 'es', 'ss'],
+      ['e', 'ee', 'se'],
+    ],
+  },
   KKpsk0: {
     name: 'KKpsk0',
     preInitiator: ['s'],

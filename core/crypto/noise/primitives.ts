@@ -49,7 +49,8 @@ const CIPHERS: Record<NoiseSuite, NoiseCipher> = {
 
 export function noiseCipher(suite: NoiseSuite): NoiseCipher {
   const c = CIPHERS[suite];
-  if (c === undefined) throw new CryptoError('OR_ERR_NOISE_SUITE', `unsupported Noise suite ${String(suite)}`);
+  if (c === undefined)
+    throw new CryptoError('OR_ERR_NOISE_SUITE', `unsupported Noise suite ${String(suite)}`);
   return c;
 }
 

@@ -14,7 +14,8 @@ export class SymmetricState {
 
   constructor(protocolName: string, cipher: NoiseCipher) {
     const name = Buffer.from(protocolName, 'ascii');
-    this.#h = name.length <= HASHLEN ? Buffer.concat([name, Buffer.alloc(HASHLEN - name.length)]) : hash(name);
+    this.#h =
+      name.length <= HASHLEN ? Buffer.concat([name, Buffer.alloc(HASHLEN - name.length)]) : hash(name);
     this.#ck = Buffer.from(this.#h);
     this.#cipher = cipher;
     this.cipherState = new CipherState(cipher);
@@ -66,7 +67,10 @@ export class SymmetricState {
 
   split(): [CipherState, CipherState] {
     const [k1, k2] = this.splitKeys();
-    const out: [CipherState, CipherState] = [new CipherState(this.#cipher, k1), new CipherState(this.#cipher, k2)];
+    const out: [CipherState, CipherState] = [
+      new CipherState(this.#cipher, k1),
+      new CipherState(this.#cipher, k2),
+    ];
     k1.fill(0);
     k2.fill(0);
     return out;

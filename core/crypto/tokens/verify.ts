@@ -11,7 +11,14 @@ import { fromB64u, isB64u } from '../encoding.js';
 import { hpkeOpen } from '../hpke.js';
 import { isNodeId } from '../identity.js';
 import { verifyCanonical } from '../signatures.js';
-import { NOISE_SUITES, PSK_LENGTH, signedTokenBody, tokenInfo, type ConnectionToken, type Grant } from './grant.js';
+import {
+  NOISE_SUITES,
+  PSK_LENGTH,
+  signedTokenBody,
+  tokenInfo,
+  type ConnectionToken,
+  type Grant,
+} from './grant.js';
 
 export interface VerifyTokenOptions {
   /** The pinned directory public key (base64url raw Ed25519). */

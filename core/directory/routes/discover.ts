@@ -4,7 +4,14 @@ import { isNodeId } from '../../crypto/identity.js';
 import { ValidationError } from '../../errors.js';
 import { assertValid } from '../../http/validation.js';
 import type { DirectoryDeps } from '../deps.js';
-import { badCursor, badSignature, clockSkew, signatureRequired, unknownNode, unknownSigner } from '../errors.js';
+import {
+  badCursor,
+  badSignature,
+  clockSkew,
+  signatureRequired,
+  unknownNode,
+  unknownSigner,
+} from '../errors.js';
 import {
   SIGNED_HEADERS,
   discoverQuerySchema,
@@ -62,7 +69,8 @@ async function authenticate(ctx: Context, d: DirectoryDeps, query: Record<string
   const sig = ctx.get(SIGNED_HEADERS.sig);
   if (!node || !ts || !sig) throw signatureRequired();
   if (!isNodeId(node) || !/^[0-9]{1,16}$/.test(ts)) throw badSignature('discover');
-  if (!withinSkew(Number(ts), now, d.options.maxClockSkewSeconds)) throw clockSkew(d.options.maxClockSkewSeconds);
+  if (!withinSkew(Number(ts), now, d.options.maxClockSkewSeconds))
+    throw clockSkew(d.options.maxClockSkewSeconds);
   const signer = await d.store.getNode(node);
   if (!signer) throw unknownSigner();
   if (!verifyPayload(signer.keys.ed25519, discoverPayload(query, Number(ts), node), sig)) {
@@ -77,11 +85,16 @@ async function authenticate(ctx: Context, d: DirectoryDeps, query: Record<string
  */
 export function discoverRoute(d: DirectoryDeps) {
   return async function discover(ctx: Context): Promise<void> {
-    const query = assertValid<DiscoverQuery & Record<string, string>>(discoverQuerySchema, singleValued(ctx), 'query');
+    const query = assertValid<DiscoverQuery & Record<string, string>>(
+      discoverQuerySchema,
+      singleValued(ctx),
+      'query',
+    );
     const now = d.clock.now();
     if (d.options.requireSignedDiscover) await authenticate(ctx, d, query, now);
     if (query.id !== undefined) {
-      if (Object.keys(query).length > 1) throw new ValidationError('query: id cannot be combined with other parameters');
+      if (Object.keys(query).length > 1)
+        throw new ValidationError('query: id cannot be combined with other parameters');
       const rec = await d.store.getNode(query.id);
       if (!rec) throw unknownNode(query.id);
       ctx.body = toView(rec, d, now);

@@ -3,8 +3,9 @@ import type { Context } from 'koa';
 import type { DirectoryDeps } from '../deps.js';
 import type { HealthView } from '../protocol.js';
 
-export const DIRECTORY_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string })
-  .version;
+export const DIRECTORY_VERSION: string = (
+  createRequire(import.meta.url)('../../package.json') as { version: string }
+).version;
 
 /** GET /health: liveness, store status, counts by presence, version, the directory key. 503 when degraded. */
 export function healthRoute(d: DirectoryDeps) {

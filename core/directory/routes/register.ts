@@ -17,7 +17,8 @@ export function registerRoute(d: DirectoryDeps) {
     const body = assertValid<RegistrationBody>(registrationBodySchema, ctx.request.body);
     assertNodeIdMatchesKeys(body.node_id, body.keys);
     const now = d.clock.now();
-    if (!withinSkew(body.ts, now, d.options.maxClockSkewSeconds)) throw clockSkew(d.options.maxClockSkewSeconds);
+    if (!withinSkew(body.ts, now, d.options.maxClockSkewSeconds))
+      throw clockSkew(d.options.maxClockSkewSeconds);
     if (!verifyPayload(body.keys.ed25519, withoutSig(body), body.sig)) throw badSignature('registration');
     d.limiters.perNode.take(body.node_id, 'registrations');
     if (d.options.outbound.checkDnsOnRegister) await d.policy.checkUrlResolved(body.api_url);

@@ -14,7 +14,11 @@ import {
   unknownNode,
   unknownSigner,
 } from '../errors.js';
-import { connectionRequestBodySchema, type ConnectionRequestBody, type ConnectionResult } from '../protocol.js';
+import {
+  connectionRequestBodySchema,
+  type ConnectionRequestBody,
+  type ConnectionResult,
+} from '../protocol.js';
 import { verifyPayload, withinSkew, withoutSig } from '../signing.js';
 
 /** The requested suite if both accept it; else the default if both do; else the initiator's first shared one. */
@@ -45,7 +49,8 @@ export function requestConnectionRoute(d: DirectoryDeps) {
     if (!withinSkew(body.ts, now, skew)) throw clockSkew(skew);
     const from = await d.store.getNode(body.from);
     if (!from) throw unknownSigner();
-    if (!verifyPayload(from.keys.ed25519, withoutSig(body), body.sig)) throw badSignature('connection request');
+    if (!verifyPayload(from.keys.ed25519, withoutSig(body), body.sig))
+      throw badSignature('connection request');
     d.limiters.connections.take(body.from, 'connection requests');
     // A signature older than 2 x skew is refused by the skew check, so the guard need not remember longer.
     const digest = createHash('sha256').update(body.sig).digest('base64url');

@@ -18,5 +18,11 @@ export async function openStore(
   if (options.store === 'redis') {
     return RedisStore.open({ url: options.redisUrl, keyPrefix: options.keyPrefix, retentionSeconds, clock });
   }
-  return LowdbStore.open({ dataDir: options.dataDir, shards: options.lowdbShards, retentionSeconds, clock, onError });
+  return LowdbStore.open({
+    dataDir: options.dataDir,
+    shards: options.lowdbShards,
+    retentionSeconds,
+    clock,
+    onError,
+  });
 }

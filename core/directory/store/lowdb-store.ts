@@ -11,8 +11,8 @@ import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../kernel/clock.js';
 import { CoalescingDb } from '../../storage/coalescing-db.js';
-import { DurableJsonFile } from '../../storage/durable-json-file.js';
 import { staleRegistration } from '../errors.js';
+import { ShardData, ShardFile } from './shard-file.js';
 import { SortedIds } from './sorted-ids.js';
 import {
   MAX_SCAN_PER_PAGE,
@@ -22,11 +22,6 @@ import {
   type NodeListPage,
   type NodeRecord,
 } from './types.js';
-
-interface ShardData {
-  v: 1;
-  nodes: Record<string, NodeRecord>;
-}
 
 export interface LowdbStoreOptions {
   dataDir: string;
@@ -72,11 +67,12 @@ export class LowdbStore implements DirectoryStore {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     const files = await readdir(this.#dir);
     // A crash during a write leaves its temp file behind; the target file still holds the previous state.
-    await Promise.all(files.filter((f) => f.startsWith('.') && f.endsWith('.tmp')).map((f) => unlink(join(this.#dir, f))));
+    await Promise.all(
+      files.filter((f) => f.startsWith('.') && f.endsWith('.tmp')).map((f) => unlink(join(this.#dir, f))),
+    );
     const n = this.#opts.shards;
     for (let i = 0; i < n; i++) {
-      const db = new CoalescingDb<ShardData>(new DurableJsonFile(this.#path(i)), { v: 1, nodes: {} });
-      db.low.data = { v: 1, nodes: {} };
+      const db = new CoalescingDb<ShardData>(new ShardFile(this.#path(i)), new ShardData());
       this.#shards.push(db);
     }
     // Files of another shard count (the setting changed) are merged in, rewritten, then removed. A crash in
@@ -86,8 +82,7 @@ export class LowdbStore implements DirectoryStore {
       const m = SHARD_FILE.exec(f);
       if (!m) continue;
       if (Number(m[2]) !== n || Number(m[1]) >= n) foreign.push(f);
-      const data = await new DurableJsonFile<ShardData>(join(this.#dir, f)).read();
-      for (const rec of Object.values(data?.nodes ?? {})) this.#place(rec);
+      for (const rec of await new ShardFile(join(this.#dir, f)).records()) this.#place(rec);
     }
     if (foreign.length > 0) {
       await Promise.all(this.#shards.map((s) => s.commit()));
@@ -122,7 +117,7 @@ export class LowdbStore implements DirectoryStore {
     }
     for (const c of rec.capabilities) this.#capIndex(c).add(id);
     this.#byId.set(id, rec);
-    this.#shardOf(id).data.nodes[id] = rec;
+    this.#shardOf(id).data.set(rec);
   }
 
   #unindex(rec: NodeRecord): void {
@@ -130,7 +125,7 @@ export class LowdbStore implements DirectoryStore {
     this.#ids.delete(id);
     for (const c of rec.capabilities) this.#capIndex(c).delete(id);
     this.#byId.delete(id);
-    delete this.#shardOf(id).data.nodes[id];
+    this.#shardOf(id).data.delete(id);
   }
 
   #capIndex(c: string): SortedIds {

@@ -161,7 +161,14 @@ export class RedisStore implements DirectoryStore {
     await this.#run(async () => {
       while (nodes.length < limit && scanned < MAX_SCAN_PER_PAGE) {
         const want = Math.min(MAX_SCAN_PER_PAGE - scanned, Math.max(2 * (limit - nodes.length), 32));
-        const ids = await this.#redis.zrangebylex(index, last === null ? '-' : `(${last}`, '+', 'LIMIT', 0, want);
+        const ids = await this.#redis.zrangebylex(
+          index,
+          last === null ? '-' : `(${last}`,
+          '+',
+          'LIMIT',
+          0,
+          want,
+        );
         if (ids.length === 0) {
           complete = true;
           return;

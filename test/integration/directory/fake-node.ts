@@ -44,7 +44,11 @@ export interface FakeNode {
   capabilities: string[];
   suites: NoiseSuite[];
   sign(data: Uint8Array): Promise<Uint8Array>;
-  client(directoryUrl: string, directoryPublicKey: string, extra?: Partial<DirectoryClientOptions>): DirectoryClient;
+  client(
+    directoryUrl: string,
+    directoryPublicKey: string,
+    extra?: Partial<DirectoryClientOptions>,
+  ): DirectoryClient;
   registration(overrides?: Partial<RegistrationBody>, opts?: { unsigned?: boolean }): RegistrationBody;
   connectionRequest(target: string, overrides?: Partial<ConnectionRequestBody>): ConnectionRequestBody;
   waitForTokens(n: number, timeoutMs?: number): Promise<ConnectionToken[]>;
@@ -95,16 +99,23 @@ export async function startFakeNode(options: FakeNodeOptions = {}): Promise<Fake
         ...overrides,
       } as RegistrationBody;
       if (opts.unsigned) return withoutSig(body) as RegistrationBody;
-      return { ...withoutSig(body), sig: overrides.sig ?? signCanonical(keys.ed25519Private, withoutSig(body)) };
+      return {
+        ...withoutSig(body),
+        sig: overrides.sig ?? signCanonical(keys.ed25519Private, withoutSig(body)),
+      };
     },
     connectionRequest: (target, overrides = {}) => {
       const body = { from: nodeId, target, ts: nextTs(), ...overrides } as ConnectionRequestBody;
-      return { ...withoutSig(body), sig: overrides.sig ?? signCanonical(keys.ed25519Private, withoutSig(body)) };
+      return {
+        ...withoutSig(body),
+        sig: overrides.sig ?? signCanonical(keys.ed25519Private, withoutSig(body)),
+      };
     },
     waitForTokens: async (n, timeoutMs = 5000) => {
       const until = Date.now() + timeoutMs;
       while (node.received.length < n) {
-        if (Date.now() > until) throw new Error(`fake node got ${node.received.length} tokens, expected ${n}`);
+        if (Date.now() > until)
+          throw new Error(`fake node got ${node.received.length} tokens, expected ${n}`);
         await new Promise((r) => setTimeout(r, 10));
       }
       return node.received;
@@ -142,7 +153,9 @@ export async function startFakeNode(options: FakeNodeOptions = {}): Promise<Fake
         return;
       }
       if (b === 'reject') {
-        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"code":"X","message":"no"}}');
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"X","message":"no"}}');
         return;
       }
       if (b === 'redirect') {
@@ -161,7 +174,9 @@ export async function startFakeNode(options: FakeNodeOptions = {}): Promise<Fake
         node.received.push(accepted);
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":true}');
       } catch {
-        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"code":"BAD","message":"bad token"}}');
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"BAD","message":"bad token"}}');
       }
     });
   });

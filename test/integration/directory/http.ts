@@ -19,7 +19,11 @@ export async function http(
   } else if (options.raw !== undefined) {
     body = options.raw;
   }
-  const res = await request(url, { method: (options.method ?? (body ? 'POST' : 'GET')) as 'GET', headers, body });
+  const res = await request(url, {
+    method: (options.method ?? (body ? 'POST' : 'GET')) as 'GET',
+    headers,
+    body,
+  });
   const text = await res.body.text();
   let parsed: unknown = text;
   try {

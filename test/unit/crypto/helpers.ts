@@ -12,6 +12,9 @@ import type { NoiseSuite } from '../../../core/crypto/tokens/grant.js';
 
 export const VECTORS = '/work/shared/vectors';
 
+/** Cheap scrypt for tests (production default is N = 2^15). */
+export const TEST_SCRYPT = { N: 1024, r: 8, p: 1, maxmem: 16 * 1024 ** 2 };
+
 export function readVectors<T = unknown>(name: string): T {
   return JSON.parse(readFileSync(join(VECTORS, name), 'utf8')) as T;
 }

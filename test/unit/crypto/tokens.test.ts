@@ -117,8 +117,12 @@ describe('crypto/tokens', () => {
 
   it('a token cannot be opened with another node key', async () => {
     const { responderToken } = await issue(dir, a, b, clock);
-    expect((await caught(() => openToken(responderToken, c.x25519Private))).code).to.equal('OR_ERR_TOKEN_OPEN');
-    expect((await caught(() => openToken(responderToken, a.x25519Private))).code).to.equal('OR_ERR_TOKEN_OPEN');
+    expect((await caught(() => openToken(responderToken, c.x25519Private))).code).to.equal(
+      'OR_ERR_TOKEN_OPEN',
+    );
+    expect((await caught(() => openToken(responderToken, a.x25519Private))).code).to.equal(
+      'OR_ERR_TOKEN_OPEN',
+    );
   });
 
   it('a signed token whose secret was sealed to another node does not open', async () => {

@@ -118,7 +118,9 @@ export class StoreContext {
           for (const key of await redis.keys(prefix)) {
             const type = await redis.client.type(key);
             const value =
-              type === 'string' ? await redis.client.get(key) : await redis.client.zrange(key, 0, -1, 'WITHSCORES');
+              type === 'string'
+                ? await redis.client.get(key)
+                : await redis.client.zrange(key, '0', '-1', 'WITHSCORES');
             parts.push(`${key} ${JSON.stringify(value)}`);
           }
           return parts.join('\n');

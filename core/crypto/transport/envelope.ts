@@ -1,0 +1,57 @@
+/**
+ * The transport envelope: `{e, n, ct}` = epoch number, 64-bit send counter, base64url(ciphertext || tag).
+ * JSON numbers are exact only up to 2^53, so a counter above Number.MAX_SAFE_INTEGER travels as a decimal
+ * string; parsers accept either spelling for any value. The AEAD nonce is 4 zero bytes || counter (big-endian).
+ */
+import { CryptoError } from '../../errors.js';
+import { fromB64u } from '../encoding.js';
+
+export interface Envelope {
+  e: number;
+  n: number | string;
+  ct: string;
+}
+
+export interface ParsedEnvelope {
+  epoch: number;
+  counter: bigint;
+  ct: Buffer;
+}
+
+export const MAX_COUNTER = 2n ** 64n - 1n;
+const DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
+
+function malformed(why: string): CryptoError {
+  return new CryptoError('OR_ERR_ENVELOPE_MALFORMED', `malformed envelope: ${why}`, 400);
+}
+
+export function encodeCounter(n: bigint): number | string {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString(10);
+}
+
+export function parseEnvelope(v: unknown, maxCiphertext = 16 * 1024 * 1024): ParsedEnvelope {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed('not an object');
+  const o = v as Record<string, unknown>;
+  if (Object.keys(o).length !== 3) throw malformed('fields');
+  if (!Number.isSafeInteger(o.e) || (o.e as number) < 0) throw malformed('e');
+  let counter: bigint;
+  if (typeof o.n === 'number' && Number.isSafeInteger(o.n) && o.n >= 0) counter = BigInt(o.n);
+  else if (typeof o.n === 'string' && DECIMAL.test(o.n)) counter = BigInt(o.n);
+  else throw malformed('n');
+  if (counter > MAX_COUNTER) throw malformed('n out of range');
+  if (typeof o.ct !== 'string' || o.ct.length > Math.ceil((maxCiphertext * 4) / 3)) throw malformed('ct');
+  let ct: Buffer;
+  try {
+    ct = fromB64u(o.ct);
+  } catch {
+    throw malformed('ct encoding');
+  }
+  if (ct.length < 16) throw malformed('ct too short');
+  return { epoch: o.e as number, counter, ct };
+}
+
+export function transportNonce(counter: bigint): Buffer {
+  const b = Buffer.alloc(12);
+  b.writeBigUInt64BE(counter, 4);
+  return b;
+}

@@ -1,0 +1,170 @@
+import { join } from 'node:path';
+import type { Context } from 'koa';
+import type { CipherRegistry } from '../crypto/ciphers/registry.js';
+import type { CryptoEngine } from '../crypto/engine.js';
+import { PolicyRegistry } from '../crypto/epochs.js';
+import type { GrantLedger } from '../crypto/grant-ledger.js';
+import { jsonBody } from '../http/json-body.js';
+import { RateLimiter } from '../http/rate-limiter.js';
+import { assertValid } from '../http/validation.js';
+import { HandshakeResponder } from '../p2p/sessions/handshake-responder.js';
+import { PeerPool } from '../p2p/sessions/peer-pool.js';
+import { PeerService } from '../p2p/sessions/peer-service.js';
+import { SessionTable } from '../p2p/sessions/session-table.js';
+import { sessionStage } from '../p2p/sessions/session-stage.js';
+import { TokenManager } from '../tokens/token-manager.js';
+import { TokenStore } from '../tokens/token-store.js';
+import { OpenRedError } from '../errors.js';
+import type { Service } from './lifecycle.js';
+import type { OpenRedNode } from './node.js';
+
+/** The node-to-node layer: tokens, sessions, the handshake route, and the peer client plugins use. */
+export interface SessionLayer {
+  sessions: SessionTable;
+  pool: PeerPool;
+  peers: PeerService;
+  /** Set once the node's tokens are loaded (needs the engine's derived key). */
+  tokens: TokenManager | undefined;
+  /** The node the layer serves, once its services are created. */
+  node: OpenRedNode | undefined;
+  /** For the crypto engine: consumed grants live in the token store, so a replay fails even after a restart. */
+  ledger: GrantLedger;
+  services(node: OpenRedNode): Service[];
+}
+
+export function createSessionLayer(options: {
+  engine: CryptoEngine;
+  registry: CipherRegistry;
+  config: OpenRedNode['config'];
+  clock: OpenRedNode['clock'];
+  log: OpenRedNode['log'];
+}): SessionLayer {
+  const { engine, registry, config, clock, log } = options;
+  const policies = new PolicyRegistry();
+  const sessions = new SessionTable({
+    clock,
+    registry,
+    policy: policies.get(config.crypto.methodPolicy),
+    epochSeconds: config.crypto.epochSeconds,
+    graceSeconds: config.crypto.graceSeconds,
+    ttlMs: config.crypto.sessionTtlSeconds * 1000,
+    maxSessions: 10_000,
+  });
+  const pool = new PeerPool({
+    connectionsPerPeer: 8,
+    maxPeers: 256,
+    idleTimeoutMs: 30_000,
+    requestTimeoutMs: config.server.limits.handlerTimeoutMs,
+  });
+  const layer: SessionLayer = {
+    sessions,
+    pool,
+    tokens: undefined,
+    node: undefined,
+    ledger: { consume: async (grantId) => (layer.tokens ? layer.tokens.consume(grantId) : false) },
+    peers: new PeerService({
+      selfId: () => engine.nodeId,
+      selfKeys: () => engine.publicKeys,
+      engine,
+      tokens: () => {
+        if (!layer.tokens) throw new OpenRedError('OR_ERR_NOT_READY', 'the node is still starting', 503);
+        return layer.tokens;
+      },
+      sessions,
+      pool,
+      directory: () => layer.node?.directoryClient,
+      clock,
+      log: log.child({ component: 'peers' }),
+      epochSeconds: config.crypto.epochSeconds,
+    }),
+    services: (node) => {
+      layer.node = node;
+      return sessionServices(node, layer, engine);
+    },
+  };
+  return layer;
+}
+
+function sessionServices(node: OpenRedNode, layer: SessionLayer, engine: CryptoEngine): Service[] {
+  const { config } = node;
+  const limits = config.server.limits;
+  node.dispatcher.addStage(
+    'p2p',
+    sessionStage({ sessions: layer.sessions, log: node.log, maxJsonDepth: limits.maxJsonDepth }),
+  );
+
+  // Unauthenticated kernel routes (tokens from the directory, handshakes from peers): rate-limited per source.
+  const perSource = new RateLimiter({ perSecond: 20, burst: 60 }, node.clock);
+  const limit = async (ctx: Context, next: () => Promise<unknown>): Promise<void> => {
+    perSource.take(ctx.ip || 'unknown');
+    await next();
+  };
+  const body = jsonBody({ maxBytes: 64 * 1024, maxDepth: 8 });
+  let responder: HandshakeResponder | undefined;
+  node.p2pRouter.post('/tokens/receive', limit, body, async (ctx) => {
+    ctx.body = await layer.tokens!.receive(ctx.request.body);
+  });
+  node.p2pRouter.post('/handshake', limit, body, async (ctx) => {
+    ctx.body = await responder!.handle(ctx.request.body);
+    node.events.emit('session.established', {
+      peer: (ctx.request.body as { from: string }).from,
+      role: 'responder',
+    });
+  });
+  node.apiRouter.get('/peers', (ctx) => {
+    ctx.body = { sessions: layer.peers.sessions(), pool: layer.pool.stats() };
+  });
+  node.apiRouter.post('/peers/connect', body, async (ctx) => {
+    const { node_id } = assertValid<{ node_id: string }>(
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['node_id'],
+        properties: { node_id: { type: 'string', pattern: '^or[a-z2-7]{32}$' } },
+      },
+      ctx.request.body,
+    );
+    ctx.body = await layer.peers.connect(node_id);
+  });
+
+  let sweeper: NodeJS.Timeout | undefined;
+  return [
+    {
+      name: 'tokens',
+      dependsOn: ['crypto'],
+      start: async () => {
+        const store = new TokenStore({
+          file: join(config.node.dataDir, 'tokens.env'),
+          key: await engine.deriveKey('token-store'),
+          log: node.log.child({ component: 'tokens' }),
+        });
+        layer.tokens = new TokenManager({
+          store,
+          clock: node.clock,
+          log: node.log.child({ component: 'tokens' }),
+          events: node.events,
+          directoryPublicKey: config.directory.publicKey!,
+          selfId: engine.nodeId,
+        });
+        await layer.tokens.start();
+        responder = new HandshakeResponder(engine, layer.tokens, layer.sessions);
+      },
+      stop: async () => {
+        await layer.tokens?.stop();
+      },
+    },
+    {
+      name: 'sessions',
+      dependsOn: ['tokens'],
+      start: async () => {
+        sweeper = setInterval(() => layer.sessions.sweep(), 30_000);
+        sweeper.unref();
+      },
+      stop: async () => {
+        clearInterval(sweeper);
+        await layer.pool.close();
+        layer.sessions.clear();
+      },
+    },
+  ];
+}

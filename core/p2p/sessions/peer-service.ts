@@ -1,0 +1,291 @@
+import type {
+  PeerClient,
+  PeerRequestOptions,
+  PeerResponse,
+  PeerSessionInfo,
+  HttpMethod,
+} from '@openred/plugin-sdk';
+import type { Logger } from 'pino';
+import type { Dispatcher as UndiciDispatcher } from 'undici';
+import type { CryptoEngine } from '../../crypto/engine.js';
+import { fromB64u, toB64u } from '../../crypto/encoding.js';
+import { epochOf } from '../../crypto/epochs.js';
+import { isNodeId, type NodePublicKeys } from '../../crypto/identity.js';
+import type { DirectoryClient } from '../../directory/client.js';
+import { isOpenRedError, OpenRedError, UpstreamError, ValidationError } from '../../errors.js';
+import type { Clock } from '../../kernel/clock.js';
+import type { TokenManager } from '../../tokens/token-manager.js';
+import type { PeerPool } from './peer-pool.js';
+import { sessionInfo, type PeerSession } from './peer-session.js';
+import type { SessionTable } from './session-table.js';
+import {
+  ENVELOPE_HEADER,
+  SEALED_HEADER,
+  SESSION_HEADER,
+  requestAad,
+  responseAad,
+  type HandshakeResponse,
+  type ResponsePlaintext,
+} from './wire.js';
+
+export interface PeerServiceOptions {
+  selfId: () => string;
+  selfKeys: () => NodePublicKeys;
+  engine: CryptoEngine;
+  tokens: () => TokenManager;
+  sessions: SessionTable;
+  pool: PeerPool;
+  directory: () => DirectoryClient | undefined;
+  clock: Clock;
+  log: Logger;
+  epochSeconds: number;
+  /** Renew when this fraction of the session's life has passed (default 0.8). */
+  renewAt?: number;
+  /** How long to wait for our own token after request-connection (default 5 s). */
+  tokenWaitMs?: number;
+  requestTimeoutMs?: number;
+  maxResponseBytes?: number;
+}
+
+interface PeerAddress {
+  url: string;
+  keys: NodePublicKeys;
+}
+
+/**
+ * The initiator side and the peer client plugins use (`ctx.peers`): first contact (discover, request a
+ * grant, wait for our token, Noise handshake), sealed requests over pooled keep-alive connections, one
+ * transparent re-handshake when the peer forgot the session, and renewal before a session expires.
+ * Concurrent connects to one peer share one handshake.
+ */
+export class PeerService implements PeerClient {
+  readonly #o: PeerServiceOptions;
+  readonly #connecting = new Map<string, Promise<PeerSession>>();
+  readonly #addresses = new Map<string, PeerAddress>();
+
+  constructor(options: PeerServiceOptions) {
+    this.#o = options;
+  }
+
+  async connect(peer: string): Promise<PeerSessionInfo> {
+    const session = await this.#session(peer);
+    return this.#info(session);
+  }
+
+  sessions(): PeerSessionInfo[] {
+    return this.#o.sessions.list().map((s) => this.#info(s));
+  }
+
+  async request<T = unknown>(
+    peer: string,
+    method: HttpMethod,
+    path: string,
+    body?: unknown,
+    options: PeerRequestOptions = {},
+  ): Promise<PeerResponse<T>> {
+    if (!path.startsWith('/')) throw new ValidationError('peer request path must start with "/"');
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.#session(peer);
+      try {
+        return await this.#send<T>(session, method, path, body, options);
+      } catch (err) {
+        // The peer restarted or expired the session: handshake again once, then give up.
+        if (attempt === 0 && isOpenRedError(err) && err.code === 'OR_ERR_SESSION_UNKNOWN') {
+          this.#o.sessions.drop(session);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** The current session with `peer`, renewing or establishing one as needed. */
+  async #session(peer: string): Promise<PeerSession> {
+    if (!isNodeId(peer)) throw new ValidationError(`not a node id: ${peer}`, undefined, 'OR_ERR_NODE_ID');
+    if (peer === this.#o.selfId())
+      throw new ValidationError('a node cannot connect to itself', undefined, 'OR_ERR_SELF');
+    const current = this.#o.sessions.current(peer);
+    if (current) {
+      const life = current.expiresAt - current.establishedAt;
+      const renewAfter = current.establishedAt + life * (this.#o.renewAt ?? 0.8);
+      if (current.role === 'initiator' && this.#o.clock.now() >= renewAfter && !this.#connecting.has(peer)) {
+        // Renew in the background; the current session keeps serving until the new one is in place.
+        this.#establishShared(peer).catch((err) =>
+          this.#o.log.warn({ peer, err: String(err) }, 'session renewal failed'),
+        );
+      }
+      return current;
+    }
+    return this.#establishShared(peer);
+  }
+
+  #establishShared(peer: string): Promise<PeerSession> {
+    let p = this.#connecting.get(peer);
+    if (!p) {
+      p = this.#establish(peer).finally(() => this.#connecting.delete(peer));
+      this.#connecting.set(peer, p);
+    }
+    return p;
+  }
+
+  async #establish(peer: string): Promise<PeerSession> {
+    const directory = this.#o.directory();
+    if (!directory) throw new UpstreamError('no directory configured', 'OR_ERR_DIRECTORY_UNAVAILABLE', 503);
+    const address = await this.#address(peer, true);
+    const result = await directory.requestConnection(peer);
+    if (!result.delivered.responder) {
+      throw new UpstreamError('the directory could not reach the peer', 'OR_ERR_PEER_UNREACHABLE', 502);
+    }
+    const stored = await this.#o.tokens().waitFor(result.grant_id, this.#o.tokenWaitMs ?? 5000);
+    const { handshakeId, message } = await this.#o.engine.initiatorHandshake(stored.token, address.keys);
+    let reply: HandshakeResponse;
+    try {
+      reply = await this.#postJson<HandshakeResponse>(address.url, '/p2p/handshake', {
+        grant_id: result.grant_id,
+        from: this.#o.selfId(),
+        keys: this.#o.selfKeys(),
+        msg: toB64u(message),
+      });
+    } catch (err) {
+      await this.#o.engine.abortHandshake(handshakeId).catch(() => undefined);
+      throw err;
+    }
+    const keys = await this.#o.engine.initiatorFinish(handshakeId, fromB64u(String(reply.msg)));
+    const session = this.#o.sessions.add(keys, { peerUrl: address.url });
+    this.#o.log.info({ peer, session: session.id }, 'peer session established');
+    return session;
+  }
+
+  /** The peer's URL and keys: from a handshake or an earlier discover, else the directory. */
+  async #address(peer: string, fresh = false): Promise<PeerAddress> {
+    const known = this.#addresses.get(peer);
+    if (known && !fresh) return known;
+    const directory = this.#o.directory();
+    if (!directory) {
+      if (known) return known;
+      throw new UpstreamError('no directory configured', 'OR_ERR_DIRECTORY_UNAVAILABLE', 503);
+    }
+    try {
+      const view = await directory.discover(peer);
+      const address = { url: view.api_url.replace(/\/+$/, ''), keys: view.keys };
+      this.#addresses.set(peer, address);
+      return address;
+    } catch (err) {
+      if (known) return known; // directory down: keep using what we knew
+      throw err;
+    }
+  }
+
+  async #send<T>(
+    session: PeerSession,
+    method: HttpMethod,
+    path: string,
+    body: unknown,
+    options: PeerRequestOptions,
+  ): Promise<PeerResponse<T>> {
+    const base = session.peerUrl ?? (session.peerUrl = (await this.#address(session.peerId)).url);
+    const url = `/p2p${path}`;
+    const plaintext = JSON.stringify(
+      body === undefined ? { h: options.headers } : { b: body, h: options.headers },
+    );
+    const envelope = session.transport.seal(Buffer.from(plaintext), requestAad(method, url));
+    const hasBody = method !== 'GET' && method !== 'DELETE';
+    const headers: Record<string, string> = { [SESSION_HEADER]: session.id };
+    if (hasBody) headers['content-type'] = 'application/json';
+    else headers[ENVELOPE_HEADER] = toB64u(Buffer.from(JSON.stringify(envelope)));
+    const res = await this.#raw(
+      base,
+      method,
+      url,
+      headers,
+      hasBody ? JSON.stringify(envelope) : undefined,
+      options.timeoutMs,
+    );
+    this.#o.sessions.touch(session);
+    if (res.headers[SEALED_HEADER] !== '1') throw plainError(res.status, res.json);
+    const inner = JSON.parse(
+      session.transport.open(res.json, responseAad(method, url, envelope.n)).toString('utf8'),
+    ) as ResponsePlaintext;
+    return { status: inner.s, body: inner.b as T };
+  }
+
+  async #postJson<T>(base: string, path: string, body: unknown): Promise<T> {
+    const res = await this.#raw(
+      base,
+      'POST',
+      path,
+      { 'content-type': 'application/json' },
+      JSON.stringify(body),
+    );
+    if (res.status !== 200) throw plainError(res.status, res.json);
+    return res.json as T;
+  }
+
+  async #raw(
+    base: string,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs = this.#o.requestTimeoutMs ?? 10_000,
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; json: unknown }> {
+    const origin = new URL(base);
+    const prefix = origin.pathname.replace(/\/+$/, '');
+    let res: UndiciDispatcher.ResponseData;
+    try {
+      res = await this.#o.pool.get(origin.origin).request({
+        method: method as UndiciDispatcher.HttpMethod,
+        path: prefix + path,
+        headers,
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new UpstreamError(
+        `peer at ${origin.origin} did not answer: ${(err as Error).message}`,
+        'OR_ERR_PEER_UNREACHABLE',
+        502,
+        err,
+      );
+    }
+    const max = this.#o.maxResponseBytes ?? 16 * 1024 * 1024;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > max) {
+        res.body.destroy();
+        throw new UpstreamError('peer answer too large', 'OR_ERR_PEER_ANSWER', 502);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    let json: unknown;
+    try {
+      json = size === 0 ? undefined : JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      throw new UpstreamError(
+        `peer answered ${res.statusCode} with something that is not JSON`,
+        'OR_ERR_PEER_ANSWER',
+        502,
+      );
+    }
+    return { status: res.statusCode, headers: res.headers, json };
+  }
+
+  #info(s: PeerSession): PeerSessionInfo {
+    const epoch = epochOf(this.#o.clock.now(), this.#o.epochSeconds);
+    return sessionInfo(s, epoch, s.transport.methods.join(','));
+  }
+
+  /** Forget a peer's cached address (e.g. after it re-registered elsewhere). */
+  forget(peer: string): void {
+    this.#addresses.delete(peer);
+  }
+}
+
+function plainError(status: number, json: unknown): OpenRedError {
+  const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+  if (e?.code)
+    return new OpenRedError(e.code, e.message ?? `peer answered ${status}`, status >= 500 ? 502 : status);
+  return new UpstreamError(`peer answered ${status}`, 'OR_ERR_PEER_ANSWER', 502);
+}

@@ -1,0 +1,93 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { fromB64u } from '../../crypto/encoding.js';
+import { UnauthorizedError, ValidationError } from '../../errors.js';
+import { describeError } from '../../http/error-handler.js';
+import { exceedsJsonDepth } from '../../http/json-depth.js';
+import type { SessionTable } from './session-table.js';
+import {
+  ENVELOPE_HEADER,
+  SEALED_HEADER,
+  SESSION_HEADER,
+  requestAad,
+  responseAad,
+  type RequestPlaintext,
+  type ResponsePlaintext,
+} from './wire.js';
+
+/**
+ * The p2p surface's session layer, run by the dispatcher after routing and before any plugin code: it
+ * authenticates and decrypts the request, puts the peer's node id on `ctx.state.peer`, and seals whatever the
+ * route answers (errors included). A request without a valid session is refused here with 401, so plugins
+ * never see ciphertext or unauthenticated peers.
+ */
+export function sessionStage(options: { sessions: SessionTable; log: Logger; maxJsonDepth: number }) {
+  const { sessions, log, maxJsonDepth } = options;
+  return async function sessionStageMiddleware(ctx: Context, next: Next): Promise<void> {
+    const id = ctx.get(SESSION_HEADER);
+    if (!id)
+      throw new UnauthorizedError('peer routes need an established session', 'OR_ERR_SESSION_REQUIRED');
+    const session = sessions.get(id);
+    if (!session)
+      throw new UnauthorizedError('unknown or expired session; handshake again', 'OR_ERR_SESSION_UNKNOWN');
+
+    const envelope = ctx.request.body ?? envelopeFromHeader(ctx.get(ENVELOPE_HEADER));
+    const plaintext = session.transport.open(envelope, requestAad(ctx.method, ctx.url)).toString('utf8');
+    const inner = parseInner(plaintext, maxJsonDepth);
+    ctx.request.body = inner.b;
+    ctx.state.peer = session.peerId;
+    ctx.state.session = session;
+    ctx.state.peerHeaders = inner.h ?? {};
+    sessions.touch(session);
+
+    let reply: ResponsePlaintext;
+    try {
+      await next();
+      const status =
+        ctx.body === undefined || ctx.body === null ? (ctx.status === 404 ? 204 : ctx.status) : ctx.status;
+      reply = {
+        s: status,
+        b: Buffer.isBuffer(ctx.body) ? { $bytes: ctx.body.toString('base64') } : ctx.body,
+      };
+    } catch (err) {
+      const e = describeError(err, log, ctx.state.requestId as string | undefined);
+      const error =
+        e.details === undefined
+          ? { code: e.code, message: e.message }
+          : { code: e.code, message: e.message, details: e.details };
+      reply = { s: e.status, b: { error } };
+    }
+    const counter = (envelope as { n: number | string }).n;
+    ctx.body = session.transport.seal(
+      Buffer.from(JSON.stringify(reply)),
+      responseAad(ctx.method, ctx.url, counter),
+    );
+    ctx.status = reply.s === 204 ? 200 : reply.s;
+    ctx.set(SEALED_HEADER, '1');
+  };
+}
+
+function envelopeFromHeader(value: string): unknown {
+  if (!value) throw new ValidationError('missing envelope', undefined, 'OR_ERR_ENVELOPE_MISSING');
+  try {
+    return JSON.parse(fromB64u(value).toString('utf8'));
+  } catch {
+    throw new ValidationError('malformed envelope header', undefined, 'OR_ERR_ENVELOPE_MALFORMED');
+  }
+}
+
+function parseInner(text: string, maxDepth: number): RequestPlaintext {
+  if (exceedsJsonDepth(text, maxDepth)) {
+    throw new ValidationError(`JSON nesting deeper than ${maxDepth}`, undefined, 'OR_ERR_JSON_TOO_DEEP');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ValidationError('decrypted request is not JSON', undefined, 'OR_ERR_BAD_JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ValidationError('decrypted request must be an object', undefined, 'OR_ERR_ENVELOPE_MALFORMED');
+  }
+  return value as RequestPlaintext;
+}

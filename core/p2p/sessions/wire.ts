@@ -1,0 +1,65 @@
+/**
+ * The node-to-node wire conventions of an established session (docs/protocol.md, "Sessions"):
+ *
+ *   request:  header `OpenRed-Session: <session id>`; the envelope `{e, n, ct}` is the JSON body, or, for
+ *             requests without a body (GET, DELETE), the base64url JSON in header `OpenRed-Envelope`.
+ *             plaintext = JSON `{b?: body, h?: headers}`, AAD = "openred/req/v1" \n METHOD \n URL
+ *   response: the envelope is the JSON body, header `OpenRed-Sealed: 1`.
+ *             plaintext = JSON `{s: status, b?: body}`, AAD = "openred/res/v1" \n METHOD \n URL \n request n
+ *
+ * Binding the method and URL stops an envelope from being replayed to another route; binding the request's
+ * counter into the response's AAD stops a response from being swapped with another one.
+ */
+export const SESSION_HEADER = 'openred-session';
+export const ENVELOPE_HEADER = 'openred-envelope';
+export const SEALED_HEADER = 'openred-sealed';
+
+export function requestAad(method: string, url: string): Buffer {
+  return Buffer.from(`openred/req/v1\n${method.toUpperCase()}\n${url}`);
+}
+
+export function responseAad(method: string, url: string, requestCounter: number | string): Buffer {
+  return Buffer.from(`openred/res/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}`);
+}
+
+export interface RequestPlaintext {
+  b?: unknown;
+  h?: Record<string, string>;
+}
+
+export interface ResponsePlaintext {
+  s: number;
+  b?: unknown;
+}
+
+export const handshakeRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['grant_id', 'from', 'keys', 'msg'],
+  properties: {
+    grant_id: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' },
+    from: { type: 'string', pattern: '^or[a-z2-7]{32}$' },
+    keys: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['x25519', 'ed25519'],
+      properties: {
+        x25519: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
+        ed25519: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
+      },
+    },
+    msg: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,8192}$' },
+  },
+} as const;
+
+export interface HandshakeRequest {
+  grant_id: string;
+  from: string;
+  keys: { x25519: string; ed25519: string };
+  msg: string;
+}
+
+export interface HandshakeResponse {
+  session_id: string;
+  msg: string;
+}
