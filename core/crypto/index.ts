@@ -44,7 +44,7 @@ export {
 } from './epochs.js';
 export { type SessionKeys } from './handshake.js';
 export { type GrantLedger, MemoryGrantLedger } from './grant-ledger.js';
-export { TransportSession, type TransportOptions } from './transport/transport-session.js';
+export { TransportSession, type TransportOptions, type RawEnvelope } from './transport/transport-session.js';
 export { type Envelope } from './transport/envelope.js';
 export { DEFAULT_SCRYPT, type ScryptParams } from './key-store.js';
 export {

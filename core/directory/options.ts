@@ -3,6 +3,7 @@
  * `resolveDirectoryOptions` applies the schema's defaults and returns `ResolvedDirectoryOptions`.
  * The kernel embeds `directoryOptionsSchema` under `directory.embedded` in its own config schema.
  */
+import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.js';
 import { ajv, describeErrors } from '../http/validation.js';
 import type { RateLimit } from '../http/rate-limiter.js';
@@ -130,7 +131,7 @@ export const directoryOptionsSchema = {
     store: { enum: ['lowdb', 'redis'], default: 'lowdb' },
     redisUrl: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
     keyPrefix: { type: 'string', minLength: 1, maxLength: 100, default: 'openred:dir:' },
-    lowdbShards: { type: 'integer', minimum: 1, maximum: 1024, default: 128 },
+    lowdbShards: { type: 'integer', minimum: 1, maximum: 1024, default: 256 },
     presence: section({
       activeSeconds: { type: 'integer', minimum: 1, default: 90 },
       offlineSeconds: { type: 'integer', minimum: 1, default: 300 },
@@ -203,6 +204,13 @@ export function resolveDirectoryOptions(options: DirectoryOptions = {}): Resolve
     problems.push('directory/presence/retentionSeconds must be >= offlineSeconds');
   if (retentionSeconds <= 2 * o.maxClockSkewSeconds) {
     problems.push('directory/presence/retentionSeconds must be more than twice maxClockSkewSeconds');
+  }
+  for (const cidr of o.outbound.allowedCidrs) {
+    try {
+      ipaddr.parseCIDR(cidr);
+    } catch {
+      problems.push(`directory/outbound/allowedCidrs: ${cidr} is not a CIDR range`);
+    }
   }
   const { timeoutMs, retries, retryDelayMs } = o.delivery;
   const worstDelivery = (retries + 1) * timeoutMs + retryDelayMs * (2 ** retries - 1);

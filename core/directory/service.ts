@@ -6,6 +6,7 @@
  *   the per-node rate limit once the signature has verified.
  */
 import Router from '@koa/router';
+import ipaddr from 'ipaddr.js';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { DirectoryKey } from '../crypto/directory-key.js';
@@ -73,7 +74,8 @@ export class DirectoryService {
 
   #buildApp(): Koa {
     const d = this.#deps;
-    const app = new Koa({ proxy: d.options.trustProxy });
+    // Behind a load balancer, only the address it appended (the last X-Forwarded-For entry) is trusted.
+    const app = new Koa({ proxy: d.options.trustProxy, maxIpsCount: 1 });
     const router = new Router({ prefix: API_PREFIX });
     router.post('/nodes/register', registerRoute(d));
     router.get('/nodes/discover', discoverRoute(d));
@@ -83,7 +85,7 @@ export class DirectoryService {
     app.use(errorHandler(d.log));
     app.use(requestContext(d.log, d.options.limits.handlerTimeoutMs));
     app.use(async (ctx, next) => {
-      d.limiters.perAddress.take(ctx.ip || 'unknown', 'requests from this address');
+      d.limiters.perAddress.take(addressKey(ctx.ip), 'requests from this address');
       await next();
     });
     app.use(jsonBody({ maxBytes: d.options.limits.maxBodyBytes, maxDepth: d.options.limits.maxJsonDepth }));
@@ -96,4 +98,16 @@ export class DirectoryService {
   async close(): Promise<void> {
     await this.#deps.delivery.close();
   }
+}
+
+/**
+ * The rate-limit key of a source address. An IPv6 client usually controls a whole /64, so one bucket covers
+ * the /64; IPv4-mapped IPv6 addresses count as the IPv4 address they carry.
+ */
+export function addressKey(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip || 'unknown';
+  const addr = ipaddr.process(ip);
+  if (addr.kind() === 'ipv4') return addr.toString();
+  const parts = (addr as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
+  return `${parts.join(':')}::/64`;
 }

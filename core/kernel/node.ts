@@ -69,6 +69,10 @@ export class OpenRedNode {
   /** The node's client of its directory, once presence has started. */
   directoryClient: import('../directory/client.js').DirectoryClient | undefined;
   presence: import('../directory/presence-reporter.js').PresenceReporter | undefined;
+  /** The node's connection tokens (set by the session layer once started). */
+  tokens: import('../tokens/token-manager.js').TokenManager | undefined;
+  /** Live peer sessions (set by the session layer). */
+  sessions: import('../p2p/sessions/session-table.js').SessionTable | undefined;
   #servers: { p2p?: Server; api?: Server } = {};
   #urls: { p2p?: string; api?: string } = {};
   #watcher?: PluginWatcher;

@@ -87,6 +87,7 @@ export function createSessionLayer(options: {
 
 function sessionServices(node: OpenRedNode, layer: SessionLayer, engine: CryptoEngine): Service[] {
   const { config } = node;
+  node.sessions = layer.sessions;
   const limits = config.server.limits;
   node.dispatcher.addStage(
     'p2p',
@@ -147,6 +148,7 @@ function sessionServices(node: OpenRedNode, layer: SessionLayer, engine: CryptoE
           selfId: engine.nodeId,
         });
         await layer.tokens.start();
+        node.tokens = layer.tokens;
         responder = new HandshakeResponder(engine, layer.tokens, layer.sessions);
       },
       stop: async () => {

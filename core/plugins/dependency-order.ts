@@ -42,6 +42,49 @@ export function dependencyOrder<T extends Dependent>(items: readonly T[]): T[] {
   return out;
 }
 
+/**
+ * Orders what can be ordered and reports the rest: a plugin on a dependency cycle, or one that (transitively)
+ * depends on a cycle or on a missing plugin, fails with the error `dependencyOrder` would throw for it. The
+ * plugins unrelated to the problem are unaffected.
+ */
+export function orderOrReport<T extends Dependent>(
+  items: readonly T[],
+): { ordered: T[]; failed: Array<{ item: T; error: OpenRedError }> } {
+  const byName = new Map(items.map((i) => [i.name, i]));
+  const placed = new Set<string>();
+  const ordered: T[] = [];
+  for (let progress = true; progress;) {
+    progress = false;
+    for (const item of items) {
+      if (placed.has(item.name) || !item.dependsOn.every((d) => placed.has(d))) continue;
+      placed.add(item.name);
+      ordered.push(item);
+      progress = true;
+    }
+  }
+  const failed: Array<{ item: T; error: OpenRedError }> = [];
+  for (const item of items) {
+    if (placed.has(item.name)) continue;
+    // The unplaced plugins reachable from this one contain the cycle or the missing dependency.
+    const reachable: T[] = [];
+    const seen = new Set<string>();
+    const walk = (name: string): void => {
+      const next = byName.get(name);
+      if (!next || seen.has(name) || placed.has(name)) return;
+      seen.add(name);
+      reachable.push(next);
+      next.dependsOn.forEach(walk);
+    };
+    walk(item.name);
+    try {
+      dependencyOrder(reachable);
+    } catch (err) {
+      failed.push({ item, error: err as OpenRedError });
+    }
+  }
+  return { ordered, failed };
+}
+
 /** Names that (transitively) depend on `name`. */
 export function dependentsOf(items: readonly Dependent[], name: string): string[] {
   const result = new Set<string>();

@@ -6,7 +6,7 @@ import type { OpenRedConfig } from '../config/types.js';
 import { isOpenRedError, PluginError } from '../errors.js';
 import { cachedCompiler, describeErrors } from '../http/validation.js';
 import type { Dispatcher } from '../p2p/dispatcher.js';
-import { dependencyOrder, dependentsOf } from './dependency-order.js';
+import { dependencyOrder, dependentsOf, orderOrReport } from './dependency-order.js';
 import { discoverPlugins } from './discovery.js';
 import { PluginGeneration } from './generation.js';
 import { loadPluginDefinition } from './loader.js';
@@ -291,19 +291,17 @@ export class PluginHost {
         }
       }
     }
-    let ordered: typeof wanted = [];
-    try {
-      const names = new Set(pending.map((w) => w.def.name));
-      ordered = dependencyOrder(
-        pending.map((w) => ({
-          name: w.def.name,
-          dependsOn: (w.def.dependsOn ?? []).filter((d) => names.has(d)),
-          w,
-        })),
-      ).map((d) => d.w);
-    } catch (err) {
-      for (const w of pending) this.#fail(w.record, err);
-    }
+    // A cycle fails the plugins on it (and their dependents) only, not every plugin being loaded.
+    const pendingNames = new Set(pending.map((w) => w.def.name));
+    const { ordered: orderedItems, failed } = orderOrReport(
+      pending.map((w) => ({
+        name: w.def.name,
+        dependsOn: (w.def.dependsOn ?? []).filter((d) => pendingNames.has(d)),
+        w,
+      })),
+    );
+    for (const { item, error } of failed) this.#fail(item.w.record, error);
+    const ordered = orderedItems.map((d) => d.w);
     // 3. Set up each in order; publish provided services as we go so dependents can use them in setup().
     for (const w of ordered) {
       const failedDep = (w.def.dependsOn ?? []).find((d) => !this.#records.get(d)?.active);

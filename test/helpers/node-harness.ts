@@ -14,6 +14,8 @@ import type { OpenRedUserConfig } from '../../core/config/types.js';
 import { createNode } from '../../core/kernel/create-node.js';
 import type { OpenRedNode } from '../../core/kernel/node.js';
 import type { Clock } from '../../core/kernel/clock.js';
+import { pino, type Logger } from 'pino';
+import { Writable } from 'node:stream';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -220,7 +222,7 @@ export interface TestNode {
  */
 export async function startNode(
   ws: Workspace,
-  options: { config?: OpenRedUserConfig; fromFile?: boolean; clock?: Clock } = {},
+  options: { config?: OpenRedUserConfig; fromFile?: boolean; clock?: Clock; logger?: Logger } = {},
 ): Promise<TestNode> {
   const user = ws.baseConfig(options.config);
   let loaded;
@@ -230,7 +232,12 @@ export async function startNode(
   } else {
     loaded = resolveConfig(user, ws.dir, {});
   }
-  const node = createNode(loaded, { clock: options.clock, passphrase: 'openred-test-passphrase', scrypt: TEST_SCRYPT });
+  const node = createNode(loaded, {
+    clock: options.clock,
+    logger: options.logger,
+    passphrase: 'openred-test-passphrase',
+    scrypt: TEST_SCRYPT,
+  });
   await node.start();
   const p2p = node.urls.p2p!;
   const api = node.urls.api!;
@@ -247,6 +254,18 @@ export async function startNode(
       await node.stop();
     },
   };
+}
+
+/** A pino logger that keeps its lines (parsed) in memory, for tests that wait on a log event. */
+export function captureLogger(level = 'warn'): { log: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { log: pino({ level }, stream), lines };
 }
 
 function mergeConfig(a: OpenRedUserConfig, b: OpenRedUserConfig): OpenRedUserConfig {

@@ -56,7 +56,10 @@ export class CliProcess {
 }
 
 /** Spawns `node core/bin/openred.js ...args`. */
-export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliProcess {
+export function spawnCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): CliProcess {
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, OPENRED_LOG_LEVEL: 'error', ...options.env },

@@ -10,6 +10,19 @@ export interface CipherMethod {
   readonly nonceLength: number;
   seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer;
   open(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Buffer;
+  /**
+   * Optional fast path for large bodies: the same result as `seal`, as [ciphertext, tag] without joining them
+   * (joining copies the whole body once more). Must agree with `seal`; the conformance check verifies it.
+   */
+  sealDetached?(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): [Buffer, Buffer];
+  /** Optional counterpart of `sealDetached`: `open` with the tag passed apart from the ciphertext. */
+  openDetached?(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    ciphertext: Uint8Array,
+    tag: Uint8Array,
+    aad: Uint8Array,
+  ): Buffer;
 }
 
 /** A known-answer vector a method must reproduce before it is enabled (hex strings). */

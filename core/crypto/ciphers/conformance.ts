@@ -40,6 +40,40 @@ function flip(buf: Buffer, index: number): Buffer {
   return out;
 }
 
+/** The optional detached fast path must be the same function as seal/open, tamper rejection included. */
+function checkDetached(
+  m: CipherMethod,
+  key: Buffer,
+  nonce: Buffer,
+  pt: Buffer,
+  aad: Buffer,
+  ct: Buffer,
+): void {
+  if ((m.sealDetached === undefined) !== (m.openDetached === undefined)) {
+    fail(m.id, 'sealDetached and openDetached come together');
+  }
+  if (m.sealDetached === undefined || m.openDetached === undefined) return;
+  const cut = ct.length - TAG_LENGTH;
+  let parts: [Buffer, Buffer];
+  let opened: Buffer;
+  try {
+    parts = m.sealDetached(key, nonce, pt, aad);
+    opened = Buffer.from(m.openDetached(key, nonce, ct.subarray(0, cut), ct.subarray(cut), aad));
+  } catch (err) {
+    fail(m.id, 'detached seal/open threw', err);
+  }
+  if (!Buffer.concat(parts).equals(ct)) fail(m.id, 'sealDetached differs from seal');
+  if (!opened.equals(pt)) fail(m.id, 'openDetached differs from open');
+  let accepted = false;
+  try {
+    m.openDetached(key, nonce, ct.subarray(0, cut), flip(ct.subarray(cut), 0), aad);
+    accepted = true;
+  } catch {
+    // expected
+  }
+  if (accepted) fail(m.id, 'openDetached accepted a flipped tag bit');
+}
+
 /** Throws OR_ERR_CIPHER_CONFORMANCE with the first check that failed. */
 export function checkConformance(m: CipherMethod, vectors: readonly CipherVector[]): void {
   const id = typeof m?.id === 'string' ? m.id : '<no id>';
@@ -87,5 +121,6 @@ export function checkConformance(m: CipherMethod, vectors: readonly CipherVector
     mustReject(m, key, nonce, ct, flip(aad, 0), 'flipped associated-data bit');
     mustReject(m, key, flip(nonce, 0), ct, aad, 'different nonce');
     mustReject(m, key, nonce, ct.subarray(0, ct.length - 1), aad, 'truncated ciphertext');
+    checkDetached(m, key, nonce, pt, aad, ct);
   }
 }

@@ -16,32 +16,56 @@ function checkSizes(key: Uint8Array, nonce: Uint8Array): void {
 export function nodeAead(id: string, algorithm: Algo): CipherMethod {
   // @types/node 20 has no overload for 'chacha20-poly1305'; it behaves like GCM (authTagLength, setAuthTag).
   const algo = algorithm as unknown as CipherGCMTypes;
+
+  function sealDetached(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+  ): [Buffer, Buffer] {
+    checkSizes(key, nonce);
+    const c = createCipheriv(algo, key, nonce, { authTagLength: TAG_LENGTH });
+    c.setAAD(aad);
+    const head = c.update(plaintext);
+    const tail = c.final(); // always empty for these stream-like AEADs
+    return [tail.length === 0 ? head : Buffer.concat([head, tail]), c.getAuthTag()];
+  }
+
+  function openDetached(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    body: Uint8Array,
+    tag: Uint8Array,
+    aad: Uint8Array,
+  ): Buffer {
+    checkSizes(key, nonce);
+    if (tag.length !== TAG_LENGTH) throw new CryptoError('OR_ERR_BAD_TAG', 'authentication failed');
+    const d = createDecipheriv(algo, key, nonce, { authTagLength: TAG_LENGTH });
+    d.setAuthTag(tag);
+    d.setAAD(aad);
+    const head = d.update(body);
+    try {
+      const tail = d.final();
+      return tail.length === 0 ? head : Buffer.concat([head, tail]);
+    } catch {
+      head.fill(0);
+      throw new CryptoError('OR_ERR_BAD_TAG', 'authentication failed');
+    }
+  }
+
   return Object.freeze({
     id,
     keyLength: 32,
     nonceLength: 12,
+    sealDetached,
+    openDetached,
     seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-      checkSizes(key, nonce);
-      const c = createCipheriv(algo, key, nonce, { authTagLength: TAG_LENGTH });
-      c.setAAD(aad);
-      const head = c.update(plaintext);
-      const tail = c.final();
-      return Buffer.concat([head, tail, c.getAuthTag()]);
+      return Buffer.concat(sealDetached(key, nonce, plaintext, aad));
     },
     open(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Buffer {
-      checkSizes(key, nonce);
       if (ciphertext.length < TAG_LENGTH) throw new CryptoError('OR_ERR_BAD_TAG', 'ciphertext too short');
-      const body = ciphertext.subarray(0, ciphertext.length - TAG_LENGTH);
-      const d = createDecipheriv(algo, key, nonce, { authTagLength: TAG_LENGTH });
-      d.setAuthTag(ciphertext.subarray(ciphertext.length - TAG_LENGTH));
-      d.setAAD(aad);
-      const head = d.update(body);
-      try {
-        return Buffer.concat([head, d.final()]);
-      } catch {
-        head.fill(0);
-        throw new CryptoError('OR_ERR_BAD_TAG', 'authentication failed');
-      }
+      const cut = ciphertext.length - TAG_LENGTH;
+      return openDetached(key, nonce, ciphertext.subarray(0, cut), ciphertext.subarray(cut), aad);
     },
   });
 }

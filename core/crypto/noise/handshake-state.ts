@@ -17,6 +17,7 @@ import {
   generateDhKeyPair,
   noiseCipher,
   publicKeyObject,
+  staticPublicKeyObject,
   type DhKeyPair,
 } from './primitives.js';
 import { SymmetricState } from './symmetric-state.js';
@@ -83,7 +84,7 @@ export class HandshakeState {
     this.#e = opts.e;
     if (opts.rs !== undefined) {
       if (opts.rs.length !== DHLEN) throw misuse('rs must be 32 bytes');
-      this.#rs = { raw: Buffer.from(opts.rs), key: publicKeyObject(opts.rs) };
+      this.#rs = { raw: Buffer.from(opts.rs), key: staticPublicKeyObject(opts.rs) };
     }
 
     this.#ss = new SymmetricState(this.protocolName, cipher);

@@ -81,6 +81,22 @@ export function dh(privateKey: KeyObject, publicKey: KeyObject): Buffer {
   }
 }
 
+// Static keys repeat (the same peers reconnect); importing a public key costs about as much as a DH.
+const STATIC_CACHE_MAX = 1024;
+const staticKeys = new Map<string, KeyObject>();
+
+/** publicKeyObject for long-term keys, memoised. Never use it for ephemeral keys (they would fill the cache). */
+export function staticPublicKeyObject(raw: Uint8Array): KeyObject {
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
+  let key = staticKeys.get(id);
+  if (key === undefined) {
+    key = publicKeyObject(raw);
+    if (staticKeys.size >= STATIC_CACHE_MAX) staticKeys.delete(staticKeys.keys().next().value as string);
+    staticKeys.set(id, key);
+  }
+  return key;
+}
+
 export function publicKeyObject(raw: Uint8Array): KeyObject {
   try {
     return x25519PublicFromBytes(raw);

@@ -6,6 +6,19 @@ import { CryptoError } from '../../errors.js';
 import { CipherState } from './cipher-state.js';
 import { HASHLEN, hash, hkdf, type NoiseCipher } from './primitives.js';
 
+const initial = new Map<string, Buffer>();
+
+/** h0 for a protocol name (section 5.2): the name zero-padded, or its hash when longer than HASHLEN. */
+function initialHash(protocolName: string): Buffer {
+  let h = initial.get(protocolName);
+  if (h === undefined) {
+    const name = Buffer.from(protocolName, 'ascii');
+    h = name.length <= HASHLEN ? Buffer.concat([name, Buffer.alloc(HASHLEN - name.length)]) : hash(name);
+    if (initial.size < 64) initial.set(protocolName, h);
+  }
+  return Buffer.from(h);
+}
+
 export class SymmetricState {
   #ck: Buffer;
   #h: Buffer;
@@ -13,9 +26,7 @@ export class SymmetricState {
   readonly cipherState: CipherState;
 
   constructor(protocolName: string, cipher: NoiseCipher) {
-    const name = Buffer.from(protocolName, 'ascii');
-    this.#h =
-      name.length <= HASHLEN ? Buffer.concat([name, Buffer.alloc(HASHLEN - name.length)]) : hash(name);
+    this.#h = initialHash(protocolName);
     this.#ck = Buffer.from(this.#h);
     this.#cipher = cipher;
     this.cipherState = new CipherState(cipher);

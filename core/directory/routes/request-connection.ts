@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
+import { canonicalBytes } from '../../crypto/canonical-json.js';
 import type { NoiseSuite } from '../../crypto/tokens/grant.js';
 import { issueTokenPair } from '../../crypto/tokens/issue.js';
 import { assertValid } from '../../http/validation.js';
@@ -38,7 +39,7 @@ export function pickSuite(
  * POST /tokens/request-connection: `from` asks for a connection to `target`. After the checks, the directory
  * issues the linked token pair, delivers each token to its node, and answers. The grant, the tokens and the
  * secret they seal live only in this function's frame: nothing is written to the store, logged or cached
- * (the replay guard records a hash of the request signature, nothing of the grant).
+ * (the replay guard records a hash of the signed request, nothing of the grant).
  */
 export function requestConnectionRoute(d: DirectoryDeps) {
   return async function requestConnection(ctx: Context): Promise<void> {
@@ -51,10 +52,14 @@ export function requestConnectionRoute(d: DirectoryDeps) {
     if (!from) throw unknownSigner();
     if (!verifyPayload(from.keys.ed25519, withoutSig(body), body.sig))
       throw badSignature('connection request');
-    d.limiters.connections.take(body.from, 'connection requests');
-    // A signature older than 2 x skew is refused by the skew check, so the guard need not remember longer.
-    const digest = createHash('sha256').update(body.sig).digest('base64url');
+    // Keyed by what was signed, not by the signature bytes, so a re-encoded signature is still a replay. A
+    // request older than 2 x skew is refused by the skew check, so the guard need not remember longer.
+    const digest = createHash('sha256')
+      .update(canonicalBytes(withoutSig(body)))
+      .digest('base64url');
     if (!(await d.store.claimOnce(digest, 2 * skew * 1000))) throw replayed();
+    // After the replay guard: replaying a captured request must not spend its author's budget.
+    d.limiters.connections.take(body.from, 'connection requests');
     if (d.presence.status(from.last_seen, now) === 'offline') throw nodeOffline(from.node_id);
     const target = await d.store.getNode(body.target);
     if (!target) throw unknownNode(body.target);
@@ -84,6 +89,10 @@ export function requestConnectionRoute(d: DirectoryDeps) {
         delivered: { initiator, responder },
       };
       ctx.body = result;
+      ctx.state.log?.debug(
+        { from: from.node_id, target: target.node_id, delivered: result.delivered },
+        'connection brokered',
+      );
     } finally {
       d.inflight.grants--;
     }

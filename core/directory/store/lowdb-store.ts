@@ -96,9 +96,12 @@ export class LowdbStore implements DirectoryStore {
   }
 
   #shardOf(id: string): CoalescingDb<ShardData> {
-    // Ids are 'or' + base32 of a hash: 4 characters give 20 well-mixed bits.
+    // Ids are 'or' + base32 (a-z, 2-7) of a hash: 4 characters give 20 well-mixed bits.
     let v = 0;
-    for (let i = 2; i < 6; i++) v = v * 32 + ((id.charCodeAt(i) - 48) & 31);
+    for (let i = 2; i < 6; i++) {
+      const c = id.charCodeAt(i);
+      v = v * 32 + (c >= 97 ? c - 97 : c - 24); // '2' (50) -> 26 ... '7' (55) -> 31
+    }
     return this.#shards[v % this.#shards.length]!;
   }
 

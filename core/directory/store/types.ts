@@ -67,7 +67,7 @@ export interface DirectoryStore {
 
   /**
    * Records `key` for `ttlMs` and returns true, or returns false when it is already recorded: the replay guard
-   * of signed one-shot requests (the key is a hash of the request signature, never a secret).
+   * of signed one-shot requests (the key is a hash of the signed request, never a secret).
    */
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
 

@@ -28,6 +28,16 @@ import {
   type ResponsePlaintext,
 } from './wire.js';
 
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+const RETRYABLE = new Set(['OR_ERR_SESSION_UNKNOWN', 'OR_ERR_PEER_UNREACHABLE']);
+
 export interface PeerServiceOptions {
   selfId: () => string;
   selfKeys: () => NodePublicKeys;
@@ -89,9 +99,11 @@ export class PeerService implements PeerClient {
       try {
         return await this.#send<T>(session, method, path, body, options);
       } catch (err) {
-        // The peer restarted or expired the session: handshake again once, then give up.
-        if (attempt === 0 && isOpenRedError(err) && err.code === 'OR_ERR_SESSION_UNKNOWN') {
+        // The peer restarted (forgot the session, or moved to a new address): handshake again once,
+        // re-discovering its address, then give up.
+        if (attempt === 0 && isOpenRedError(err) && RETRYABLE.has(err.code)) {
           this.#o.sessions.drop(session);
+          if (err.code === 'OR_ERR_PEER_UNREACHABLE') this.#addresses.delete(peer);
           continue;
         }
         throw err;
@@ -241,10 +253,22 @@ export class PeerService implements PeerClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
+      // Only a failure to connect is safe to retry: the request cannot have reached the peer. A timeout or a
+      // reset after sending may have been processed, so it is reported, not retried.
+      const code = (err as { code?: string }).code ?? '';
+      if (NOT_CONNECTED.has(code)) {
+        throw new UpstreamError(
+          `cannot connect to peer at ${origin.origin} (${code})`,
+          'OR_ERR_PEER_UNREACHABLE',
+          502,
+          err,
+        );
+      }
+      const timedOut = (err as Error).name === 'TimeoutError' || code.includes('TIMEOUT');
       throw new UpstreamError(
-        `peer at ${origin.origin} did not answer: ${(err as Error).message}`,
-        'OR_ERR_PEER_UNREACHABLE',
-        502,
+        `peer at ${origin.origin} ${timedOut ? 'did not answer in time' : 'failed'}: ${(err as Error).message}`,
+        timedOut ? 'OR_ERR_PEER_TIMEOUT' : 'OR_ERR_PEER_FAILED',
+        timedOut ? 504 : 502,
         err,
       );
     }

@@ -28,7 +28,11 @@ describe('config/load-config', () => {
       expect(config.server.limits.maxBodyBytes).to.equal(1048576);
       expect(config.server.limits.maxJsonDepth).to.equal(32);
       expect(config.crypto.epochSeconds).to.equal(3600);
-      expect(config.plugins).to.deep.equal({ dirs: [join(base, 'plugins')], packages: true, hotReload: true });
+      expect(config.plugins).to.deep.equal({
+        dirs: [join(base, 'plugins')],
+        packages: true,
+        hotReload: true,
+      });
       expect(config.node.dataDir).to.equal(join(base, '.data/node'));
       expect(config.modules).to.deep.equal({});
       expect(config.log.level).to.equal('info');
@@ -169,7 +173,9 @@ export default defineConfig({ server: { p2p: { port } }, node: { dataDir: 'state
       await writeFile(file, `throw new Error('no config for you');\nexport default {};\n`);
       let error: unknown;
       await loadConfigFile(file, {}).catch((err: unknown) => (error = err));
-      expect((error as ConfigError).message).to.contain(file).and.to.contain('no config for you');
+      expect((error as ConfigError).message)
+        .to.contain(file)
+        .and.to.contain('no config for you');
     });
 
     it('a missing file is a ConfigError', async () => {
@@ -181,7 +187,10 @@ export default defineConfig({ server: { p2p: { port } }, node: { dataDir: 'state
 
     it('validation problems of a file keep their paths', async () => {
       const file = join(dir, 'invalid.config.ts');
-      await writeFile(file, `export default { crypto: { epochSeconds: 5 }, modules: { x: { enabled: 1 } } };\n`);
+      await writeFile(
+        file,
+        `export default { crypto: { epochSeconds: 5 }, modules: { x: { enabled: 1 } } };\n`,
+      );
       let error: unknown;
       await loadConfigFile(file, {}).catch((err: unknown) => (error = err));
       expect((error as ConfigError).problems).to.have.members([

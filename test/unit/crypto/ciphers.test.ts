@@ -202,6 +202,32 @@ describe('crypto/ciphers', () => {
         [],
         /no known-answer vectors|different nonce/,
       ],
+      [
+        'a detached fast path that disagrees with seal',
+        {
+          ...good,
+          sealDetached: (k, n, pt, aad) => [
+            chacha20Poly1305.seal(k, n, pt, aad).subarray(0, -16),
+            Buffer.alloc(16),
+          ],
+          openDetached: chacha20Poly1305.openDetached!,
+        },
+        vectors,
+        /sealDetached differs/,
+      ],
+      [
+        'a detached open that ignores the tag',
+        {
+          ...good,
+          sealDetached: chacha20Poly1305.sealDetached!,
+          openDetached: (k, n, body, _tag, aad) => {
+            const t = chacha20Poly1305.sealDetached!(k, n, Buffer.alloc(body.length), aad)[1];
+            return chacha20Poly1305.openDetached!(k, n, body, t, aad) && Buffer.from(body);
+          },
+        },
+        vectors,
+        /openDetached/,
+      ],
       ['a 64-bit nonce', { ...good, nonceLength: 8 }, vectors, /nonceLength/],
       ['a bad id', { ...good, id: 'Bad Id!' }, vectors, /id must match/],
       [

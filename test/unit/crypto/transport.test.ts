@@ -73,6 +73,34 @@ describe('crypto/transport', () => {
     expect(a.sendCounter).to.equal(1n);
   });
 
+  it('raw envelopes (bulk bodies): parts or one buffer, same checks as JSON envelopes', async () => {
+    const { a, b } = sessionPair();
+    const big = randomBytes(256 * 1024);
+    const r1 = a.sealRaw(big, msg('chunk 1'));
+    expect(Array.isArray(r1.ct)).to.equal(true); // built-ins seal without joining body and tag
+    expect(b.openRaw(r1, msg('chunk 1')).equals(big)).to.equal(true);
+    expect((await caught(() => b.openRaw(r1, msg('chunk 1')))).code).to.equal('OR_ERR_REPLAY');
+    const r2 = a.sealRaw(big);
+    const joined = Buffer.concat(r2.ct as Buffer[]); // what a receiver reads off the socket
+    const bad = Buffer.from(joined);
+    bad[1000]! ^= 1;
+    expect((await caught(() => b.openRaw({ ...r2, ct: bad }))).code).to.equal('OR_ERR_BAD_TAG');
+    expect(b.openRaw({ ...r2, ct: joined }).equals(big)).to.equal(true);
+    const r3 = a.sealRaw(msg('x'));
+    const [body, tag] = r3.ct as Buffer[];
+    const flipped = Buffer.from(tag!);
+    flipped[0]! ^= 1;
+    expect((await caught(() => b.openRaw({ ...r3, ct: [body!, flipped] }))).code).to.equal('OR_ERR_BAD_TAG');
+    for (const v of [
+      { e: 1, n: 0, ct: joined },
+      { e: -1, n: 0n, ct: joined },
+      { e: r3.e, n: 0n, ct: 'x' },
+      { e: r3.e, n: 0n, ct: Buffer.alloc(3) },
+    ]) {
+      expect((await caught(() => b.openRaw(v as never))).code).to.equal('OR_ERR_ENVELOPE_MALFORMED');
+    }
+  });
+
   it('uses a different key per direction (a reflected envelope fails)', async () => {
     const { a } = sessionPair();
     const env = a.seal(msg('x'));

@@ -14,6 +14,23 @@ forEachStore('rate limits and health', (h) => {
     expect((await http(t.api('/health'))).status).to.equal(200);
   });
 
+  it('keys the address limit on X-Forwarded-For only when trustProxy is set', async () => {
+    const limited = { rateLimits: { ...relaxedLimits, perAddress: { perSecond: 1, burst: 1 } } };
+    const direct = await h.start(limited);
+    expect(
+      (await http(direct.api('/health'), { headers: { 'x-forwarded-for': '198.51.100.1' } })).status,
+    ).to.equal(200);
+    expect(
+      (await http(direct.api('/health'), { headers: { 'x-forwarded-for': '198.51.100.2' } })).status,
+    ).to.equal(429);
+    const proxied = await h.start({ ...limited, trustProxy: true });
+    const as = (ip: string) =>
+      http(proxied.api('/health'), { headers: { 'x-forwarded-for': `10.9.9.9, ${ip}` } });
+    expect((await as('198.51.100.1')).status).to.equal(200);
+    expect((await as('198.51.100.2')).status).to.equal(200);
+    expect((await as('198.51.100.1')).status).to.equal(429);
+  });
+
   it('limits registrations and discovers per node, counted only after the signature verifies', async () => {
     const t = await h.start({ rateLimits: { ...relaxedLimits, perNode: { perSecond: 0.5, burst: 2 } } });
     const a = await t.node();

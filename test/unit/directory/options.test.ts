@@ -62,6 +62,9 @@ describe('directory options', () => {
         limits: { handlerTimeoutMs: 30_000 },
       }),
     ).to.throw(/worst case/);
+    expect(() =>
+      resolveDirectoryOptions({ outbound: { allowedCidrs: ['10.0.0.0/8', '10.0.0.1'] } }),
+    ).to.throw(/10.0.0.1 is not a CIDR range/);
   });
 
   it('the schema embeds in another draft-07 schema (as the kernel config does)', () => {

@@ -74,3 +74,14 @@ describe('directory signing scheme', () => {
     expect(withinSkew(121_001, 61_000, 60)).to.equal(false);
   });
 });
+
+describe('rate-limit address keys', () => {
+  it('groups IPv6 by /64 and unwraps IPv4-mapped addresses', async () => {
+    const { addressKey } = await import('../../../core/directory/service.js');
+    expect(addressKey('203.0.113.7')).to.equal('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).to.equal('203.0.113.7');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).to.equal(addressKey('2001:db8:1:2:bbbb::2'));
+    expect(addressKey('2001:db8:1:2::1')).to.not.equal(addressKey('2001:db8:1:3::1'));
+    expect(addressKey('')).to.equal('unknown');
+  });
+});

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ import { acquireRedis, type TestRedis } from '../../helpers/redis.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
-export function fakeId(): string {
+function fakeId(): string {
   return 'or' + toBase32(randomBytes(20));
 }
 
@@ -274,6 +274,16 @@ describe('LowdbStore files', function () {
     expect((await s2.getNode(id))!.ts).to.equal(T0 + 5);
     expect((await readdir(join(dir, 'nodes'))).sort()).to.deep.equal(['shard-0of2.json', 'shard-1of2.json']);
     await s2.close();
+  });
+
+  it('spreads nodes evenly over the shard files', async () => {
+    const s = await LowdbStore.open({ dataDir: dir, shards: 8, retentionSeconds: 86400, clock });
+    await Promise.all(Array.from({ length: 1600 }, (_, i) => s.upsertNode(record(fakeId(), T0 + i))));
+    await s.close();
+    for (const f of await readdir(join(dir, 'nodes'))) {
+      const n = Object.keys(JSON.parse(await readFile(join(dir, 'nodes', f), 'utf8')).nodes).length;
+      expect(n, f).to.be.within(120, 280);
+    }
   });
 
   it('coalesces concurrent registrations into few writes', async () => {

@@ -93,7 +93,9 @@ describe('http/error-handler', () => {
       throw sdkErrors.gone('OR_ERR_LINK_EXPIRED', 'this link has expired');
     });
     expect(res.status).to.equal(410);
-    expect(res.json).to.deep.equal({ error: { code: 'OR_ERR_LINK_EXPIRED', message: 'this link has expired' } });
+    expect(res.json).to.deep.equal({
+      error: { code: 'OR_ERR_LINK_EXPIRED', message: 'this link has expired' },
+    });
   });
 
   it('sets Retry-After for a RateLimitError', async () => {
@@ -153,10 +155,14 @@ describe('http/error-handler', () => {
   });
 
   it('echoes a well-formed X-Request-Id and replaces a malformed one', async () => {
-    const ok = await answer((ctx) => (ctx.body = { id: ctx.state.requestId }), { 'x-request-id': 'abc.DEF-1_2' });
+    const ok = await answer((ctx) => (ctx.body = { id: ctx.state.requestId }), {
+      'x-request-id': 'abc.DEF-1_2',
+    });
     expect(ok.headers['x-request-id']).to.equal('abc.DEF-1_2');
     expect(ok.json).to.deep.equal({ id: 'abc.DEF-1_2' });
-    const bad = await answer((ctx) => (ctx.body = { id: ctx.state.requestId }), { 'x-request-id': 'a b<script>' });
+    const bad = await answer((ctx) => (ctx.body = { id: ctx.state.requestId }), {
+      'x-request-id': 'a b<script>',
+    });
     expect(bad.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
   });
 });

@@ -121,7 +121,9 @@ describe('http/json-body', () => {
       const t0 = performance.now();
       const reply = await new Promise<string>((resolve) => {
         const socket = net.connect(p, '127.0.0.1', () => {
-          socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+          socket.write(
+            'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+          );
         });
         let got = '';
         socket.on('data', (d) => (got += String(d)));

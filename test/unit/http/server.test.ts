@@ -60,7 +60,9 @@ describe('http/server closeServer', () => {
     const { port } = await listen(a, 0, '127.0.0.1');
     try {
       let error: NodeJS.ErrnoException | undefined;
-      await listen(http.createServer(), port, '127.0.0.1').catch((err: NodeJS.ErrnoException) => (error = err));
+      await listen(http.createServer(), port, '127.0.0.1').catch(
+        (err: NodeJS.ErrnoException) => (error = err),
+      );
       expect(error?.code).to.equal('EADDRINUSE');
     } finally {
       await closeServer(a, 10);

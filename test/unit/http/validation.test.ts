@@ -36,7 +36,11 @@ describe('http/validation', () => {
   });
 
   it('applies defaults and returns the value', () => {
-    expect(assertValid(schema, { id: 'abc', retry: {} })).to.deep.equal({ id: 'abc', retry: {}, mode: 'fast' });
+    expect(assertValid(schema, { id: 'abc', retry: {} })).to.deep.equal({
+      id: 'abc',
+      retry: {},
+      mode: 'fast',
+    });
   });
 
   it('reuses the validator of a schema with the same content (hot reload hands over new objects)', () => {

@@ -35,9 +35,9 @@ describe('plugins/definition checks', () => {
   });
 
   it('refuses a name that differs from package.json', () => {
-    expect(codeOf(() => checkDefinition(manifest, definePlugin({ name: 'y', version: '1.0.0', setup() {} })))).to.contain(
-      'definePlugin name "y" differs from package.json openred.name "x"',
-    );
+    expect(
+      codeOf(() => checkDefinition(manifest, definePlugin({ name: 'y', version: '1.0.0', setup() {} }))),
+    ).to.contain('definePlugin name "y" differs from package.json openred.name "x"');
   });
 
   it('refuses a bad version, dependsOn or config', () => {

@@ -57,10 +57,7 @@ describe('plugins/manifest', () => {
       root = await mkdtemp(join(tmpdir(), 'openred-manifest-'));
       const put = async (dir: string, pkg: unknown | string): Promise<void> => {
         await mkdir(join(root, dir), { recursive: true });
-        await writeFile(
-          join(root, dir, 'package.json'),
-          typeof pkg === 'string' ? pkg : JSON.stringify(pkg),
-        );
+        await writeFile(join(root, dir, 'package.json'), typeof pkg === 'string' ? pkg : JSON.stringify(pkg));
       };
       await put('plugins/good', { ...valid, openred: { name: 'good' } });
       await put('plugins/also-good', { ...valid, openred: { name: 'also-good', entry: 'main.mts' } });
@@ -90,13 +87,14 @@ describe('plugins/manifest', () => {
     });
 
     it('discovery finds plugin folders and openred-plugin-* packages, and reports the broken ones', async () => {
-      const { found, invalid } = await discoverPlugins(
-        [join(root, 'plugins')],
-        [join(root, 'node_modules')],
-      );
+      const { found, invalid } = await discoverPlugins([join(root, 'plugins')], [join(root, 'node_modules')]);
       expect(found.map((m) => m.name).sort()).to.deep.equal(['also-good', 'good', 'pkg', 'scoped']);
       const byDir = Object.fromEntries(invalid.map((i) => [i.dir.slice(root.length + 1), i.error]));
-      expect(Object.keys(byDir).sort()).to.deep.equal(['plugins/bad-manifest', 'plugins/not-json', 'plugins/zz-dup']);
+      expect(Object.keys(byDir).sort()).to.deep.equal([
+        'plugins/bad-manifest',
+        'plugins/not-json',
+        'plugins/zz-dup',
+      ]);
       expect(byDir['plugins/zz-dup']).to.contain('plugin name good already provided by');
       expect(byDir['plugins/bad-manifest']).to.contain('package.json.openred.name must match pattern');
     });

@@ -36,7 +36,7 @@ const turn = () => new Promise((r) => setImmediate(r));
 
 /** A small deterministic PRNG so "random" interleavings are the same on every run. */
 function prng(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 describe('storage/coalescing-db', () => {

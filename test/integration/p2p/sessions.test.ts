@@ -1,0 +1,256 @@
+import { expect } from 'chai';
+import { fromB64u, toB64u } from '../../../core/crypto/encoding.js';
+import type { CryptoEngine } from '../../../core/crypto/engine.js';
+import { generateNodeKeys, deriveNodeId } from '../../../core/crypto/identity.js';
+import { issueTokenPair } from '../../../core/crypto/tokens/issue.js';
+import { loadOrCreateDirectoryKey } from '../../../core/crypto/directory-key.js';
+import type { OpenRedNode } from '../../../core/kernel/node.js';
+import { requestAad } from '../../../core/p2p/sessions/wire.js';
+import { startCommunity, type Community } from '../../helpers/community.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isOpenRedError } from '../../../core/errors.js';
+import { startDirectory } from '../../../core/directory/start.js';
+import { silentLogger } from '../../../core/kernel/logger.js';
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    json: (await res.json()) as { error?: { code: string } } & Record<string, unknown>,
+  };
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('node-to-node sessions (directory + 3 nodes, in process)', function () {
+  this.timeout(30_000);
+  let c: Community;
+  let a: OpenRedNode, b: OpenRedNode, n3: OpenRedNode;
+
+  before(async () => {
+    c = await startCommunity({ nodes: 3 });
+    [a, b, n3] = c.nodes as [OpenRedNode, OpenRedNode, OpenRedNode];
+  });
+  after(async () => c?.close());
+
+  it('first contact: connect through the directory, then authenticated requests both ways', async () => {
+    const info = await a.peers.connect(b.id);
+    expect(info.peer).to.equal(b.id);
+    expect(info.role).to.equal('initiator');
+    const r = await a.peers.request<{ peer: string; body: unknown }>(b.id, 'POST', '/echo', {
+      n: 1,
+      text: 'hi',
+    });
+    expect(r.status).to.equal(200);
+    expect(r.body.peer).to.equal(a.id); // the responder sees the authenticated initiator
+    expect(r.body.body).to.deep.equal({ n: 1, text: 'hi' });
+    const back = await b.peers.request<{ peer: string }>(a.id, 'GET', '/echo/whoami');
+    expect(back.body.peer).to.equal(b.id);
+    expect(b.peers.sessions().map((s) => s.peer)).to.include(a.id);
+  });
+
+  it('concurrent connects to one peer share one handshake', async () => {
+    const before = n3.sessions!.size;
+    const infos = await Promise.all(Array.from({ length: 8 }, () => a.peers.connect(n3.id)));
+    expect(new Set(infos.map((i) => i.establishedAt)).size).to.equal(1);
+    expect(n3.sessions!.size).to.equal(before + 1);
+  });
+
+  it('plugin errors travel sealed, with their status and code', async () => {
+    const r = await a.peers.request<{ error: { code: string } }>(b.id, 'POST', '/echo/fail', {});
+    expect(r.status).to.equal(409);
+    expect(r.body.error.code).to.equal('OR_ERR_ECHO_CONFLICT');
+    const invalid = await a.peers.request<{ error: { code: string } }>(b.id, 'POST', '/echo', { n: 'x' });
+    expect(invalid.status).to.equal(400);
+    expect(invalid.body.error.code).to.equal('OR_ERR_VALIDATION');
+  });
+
+  it('refuses peer routes without a session, with an unknown session, or with a tampered or replayed envelope', async () => {
+    const url = `${b.urls.p2p}/p2p/echo`;
+    expect((await post(url, { n: 1 })).json.error?.code).to.equal('OR_ERR_SESSION_REQUIRED');
+    expect((await post(url, { n: 1 }, { 'openred-session': 'nope' })).json.error?.code).to.equal(
+      'OR_ERR_SESSION_UNKNOWN',
+    );
+    const session = a.sessions!.current(b.id)!;
+    const envelope = session.transport.seal(
+      Buffer.from(JSON.stringify({ b: { n: 7 } })),
+      requestAad('POST', '/p2p/echo'),
+    );
+    const tampered = { ...envelope, ct: flip(envelope.ct) };
+    const t = await post(url, tampered, { 'openred-session': session.id });
+    expect(t.status).to.equal(400);
+    expect(t.json.error?.code).to.equal('OR_ERR_BAD_TAG');
+    const ok = await post(url, envelope, { 'openred-session': session.id });
+    expect(ok.status).to.equal(200);
+    const replay = await post(url, envelope, { 'openred-session': session.id });
+    expect(replay.json.error?.code).to.equal('OR_ERR_REPLAY');
+    // An envelope sealed for another route is refused (method and URL are bound in the AAD).
+    const other = session.transport.seal(Buffer.from('{}'), requestAad('POST', '/p2p/echo/fail'));
+    expect((await post(url, other, { 'openred-session': session.id })).json.error?.code).to.equal(
+      'OR_ERR_BAD_TAG',
+    );
+  });
+
+  it('accepts tokens only from the pinned directory, and idempotently', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'openred-rogue-'));
+    try {
+      const rogue = loadOrCreateDirectoryKey(dir);
+      const other = generateNodeKeys();
+      const pair = await issueTokenPair({
+        directoryKey: rogue.privateKey,
+        initiator: { nodeId: deriveNodeId(other.publicKeys), keys: other.publicKeys },
+        responder: { nodeId: b.id, keys: b.crypto.publicKeys },
+        suite: '25519_ChaChaPoly_SHA256',
+        ttlSeconds: 60,
+        epochSeconds: 3600,
+        clock: c.clock,
+      });
+      const res = await post(`${b.urls.p2p}/p2p/tokens/receive`, pair.responderToken);
+      expect(res.status).to.be.within(400, 403);
+      expect(res.json.error?.code).to.equal('OR_ERR_TOKEN_SIGNATURE');
+      const genuine = await issueTokenPair({
+        directoryKey: loadOrCreateDirectoryKey(join(c.directory.options.dataDir)).privateKey,
+        initiator: { nodeId: deriveNodeId(other.publicKeys), keys: other.publicKeys },
+        responder: { nodeId: b.id, keys: b.crypto.publicKeys },
+        suite: '25519_ChaChaPoly_SHA256',
+        ttlSeconds: 60,
+        epochSeconds: 3600,
+        clock: c.clock,
+      });
+      const first = await post(`${b.urls.p2p}/p2p/tokens/receive`, genuine.responderToken);
+      const second = await post(`${b.urls.p2p}/p2p/tokens/receive`, genuine.responderToken);
+      expect([first.json.status, second.json.status]).to.deep.equal(['stored', 'duplicate']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a replayed handshake message 1 fails: grants are single-use', async () => {
+    const engine = a.crypto as CryptoEngine;
+    const grant = await a.directoryClient!.requestConnection(n3.id);
+    await until(() => a.sessions !== undefined && Boolean(tokenOf(a, grant.grant_id)), 'initiator token');
+    const token = tokenOf(a, grant.grant_id)!;
+    const { handshakeId, message } = await engine.initiatorHandshake(token, n3.crypto.publicKeys);
+    const body = { grant_id: grant.grant_id, from: a.id, keys: a.crypto.publicKeys, msg: toB64u(message) };
+    const first = await post(`${n3.urls.p2p}/p2p/handshake`, body);
+    expect(first.status).to.equal(200);
+    await engine.initiatorFinish(handshakeId, fromB64u(String(first.json.msg)));
+    const replay = await post(`${n3.urls.p2p}/p2p/handshake`, body);
+    expect(replay.status).to.be.within(400, 499);
+    expect(replay.json.error?.code).to.equal('OR_ERR_GRANT_CONSUMED');
+  });
+
+  it('a handshake from a node that is not the grant initiator is refused', async () => {
+    const grant = await a.directoryClient!.requestConnection(n3.id);
+    await until(() => Boolean(tokenOf(a, grant.grant_id)), 'initiator token');
+    const token = tokenOf(a, grant.grant_id)!;
+    const { message } = await (a.crypto as CryptoEngine).initiatorHandshake(token, n3.crypto.publicKeys);
+    const res = await post(`${n3.urls.p2p}/p2p/handshake`, {
+      grant_id: grant.grant_id,
+      from: b.id,
+      keys: b.crypto.publicKeys,
+      msg: toB64u(message),
+    });
+    expect(res.status).to.equal(403);
+    expect(res.json.error?.code).to.equal('OR_ERR_HANDSHAKE_PEER');
+  });
+
+  it('renews a session before it expires, with traffic running: nothing lost or duplicated', async () => {
+    const short = { crypto: { isolation: 'inline' as const, sessionTtlSeconds: 60 } };
+    const [x, y] = [await c.addNode(short), await c.addNode(short)];
+    await x.peers.connect(y.id);
+    const first = x.sessions!.current(y.id)!;
+    const ttl = first.expiresAt - first.establishedAt;
+    let sent = 0;
+    const send = async (): Promise<void> => {
+      const r = await x.peers.request(y.id, 'POST', '/echo', { n: sent++ });
+      expect(r.status).to.equal(200);
+    };
+    for (let i = 0; i < 5; i++) await send();
+    c.clock.advance(ttl * 0.85); // past the renewal point, before expiry
+    await Promise.all(Array.from({ length: 5 }, send)); // triggers the renewal in the background
+    await until(() => x.sessions!.current(y.id) !== first, 'renewed session');
+    for (let i = 0; i < 5; i++) await send();
+    c.clock.advance(ttl * 0.2); // the first session has now expired
+    for (let i = 0; i < 5; i++) await send();
+    const count = (await (await fetch(`${y.urls.api}/api/echo/count`)).json()) as { received: number };
+    expect(count.received).to.equal(sent);
+    expect(sent).to.equal(20);
+  });
+
+  it('keeps established sessions working while the directory is down, and re-registers when it is back', async () => {
+    const z = await c.addNode();
+    await a.peers.connect(b.id);
+    const { port, options } = c.directory;
+    await c.directory.stop();
+    for (let i = 0; i < 5; i++) {
+      expect((await a.peers.request(b.id, 'POST', '/echo', { n: i })).status).to.equal(200);
+    }
+    // A new peer cannot be reached without the directory: a clear error, not a hang.
+    const err = await a.peers.connect(z.id).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isOpenRedError(err), String(err)).to.equal(true);
+    // The directory comes back on the same address; presence re-registers the nodes (with backoff).
+    c.directory = await startDirectory({ ...options, port }, { clock: c.clock, logger: silentLogger() });
+    expect(await z.presence!.beat()).to.equal(true);
+    expect(z.presence!.state.lastError).to.equal(null);
+    expect((await a.peers.request(z.id, 'POST', '/echo', { n: 1 })).status).to.equal(200);
+  });
+});
+
+describe('node restart and the connection pool', function () {
+  this.timeout(30_000);
+  let c: Community;
+  after(async () => c?.close());
+
+  it('re-handshakes transparently after the peer restarted and forgot the session; tokens reload', async () => {
+    c = await startCommunity({ nodes: 2 });
+    const [a, b] = c.nodes as [OpenRedNode, OpenRedNode];
+    await a.peers.request(b.id, 'POST', '/echo', { n: 1 });
+    const tokensBefore = countTokens(b);
+    const b2 = await c.restart(b);
+    expect(b2.id).to.equal(b.id);
+    expect(countTokens(b2)).to.equal(tokensBefore);
+    const r = await a.peers.request<{ peer: string }>(b.id, 'POST', '/echo', { n: 2 });
+    expect(r.status).to.equal(200);
+    expect(r.body.peer).to.equal(a.id);
+  });
+
+  it('bounds the connections to one peer', async () => {
+    const [a, b] = c.nodes as [OpenRedNode, OpenRedNode];
+    await Promise.all(Array.from({ length: 60 }, (_, n) => a.peers.request(b.id, 'POST', '/echo', { n })));
+    const stats = (await (await fetch(`${a.urls.api}/api/peers`)).json()) as {
+      pool: Array<{ origin: string; connected: number }>;
+    };
+    const toB = stats.pool.find((p) => p.origin === new URL(b.urls.p2p!).origin)!;
+    expect(toB.connected).to.be.within(1, 8);
+  });
+});
+
+function flip(b64u: string): string {
+  const raw = fromB64u(b64u);
+  raw[0] ^= 1;
+  return toB64u(raw);
+}
+
+function tokenOf(node: OpenRedNode, grantId: string) {
+  return node.tokens?.get(grantId)?.token;
+}
+
+function countTokens(node: OpenRedNode): number {
+  return node.tokens?.tokens().length ?? 0;
+}
