@@ -12,7 +12,7 @@
  * measurements taken at different times: each round measures the baseline and the code back to back in
  * A-B-B-A order and gives one ratio; the median ratio over the rounds is reported.
  *
- * Run: node --import tsx bench/crypto.bench.ts   (or npm run bench -- crypto)
+ * Run: node --import tsx bench/crypto.bench.ts [handshake] [transport] [tokens]   (or npm run bench -- crypto)
  */
 import {
   createCipheriv,
@@ -46,6 +46,8 @@ import { TransportSession } from '../core/crypto/transport/transport-session.js'
 import { systemClock } from '../core/kernel/clock.js';
 import { printTable, rate, verdict, type Row } from './lib/measure.js';
 
+const sections = process.argv.slice(2);
+const wanted = (name: string): boolean => sections.length === 0 || sections.includes(name);
 const fmt = (n: number): number => Math.round(n);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -66,7 +68,8 @@ async function ratioOf(
   const ratios: number[] = [];
   const bases: number[] = [];
   const oursRates: number[] = [];
-  await rate('warm-up', ours, 50, 20);
+  await rate('warm-up', ours, 100, 20);
+  await baseline();
   for (let r = 0; r < rounds; r++) {
     const b1 = await baseline();
     const o1 = await opsPerSec(ours, ms / 2);
@@ -200,147 +203,155 @@ async function engineHandshake(ea: CryptoEngine, eb: CryptoEngine): Promise<() =
   };
 }
 
-console.log('measuring handshakes...');
-const noise = await ratioOf(async () => idealHandshake(await primitives()), noiseHandshake, 5, 600);
-const [ia, ib] = await engines('inline');
-const [pa, pb] = await engines('process');
-const inlineHs = await engineHandshake(ia, ib);
-const processHs = await engineHandshake(pa, pb);
-const eng = await ratioOf(() => opsPerSec(inlineHs, 400), processHs, 3, 800);
-const isolation = pa.isolation;
-await Promise.all([ia, ib, pa, pb].map((e) => e.stop()));
+if (wanted('handshake')) {
+  console.log('measuring handshakes...');
+  const noise = await ratioOf(async () => idealHandshake(await primitives()), noiseHandshake, 5, 600);
+  const [ia, ib] = await engines('inline');
+  const [pa, pb] = await engines('process');
+  const inlineHs = await engineHandshake(ia, ib);
+  const processHs = await engineHandshake(pa, pb);
+  const eng = await ratioOf(() => opsPerSec(inlineHs, 400), processHs, 3, 800);
+  const isolation = pa.isolation;
+  await Promise.all([ia, ib, pa, pb].map((e) => e.stop()));
 
-printTable('Handshake (Noise KKpsk0, both sides, one process)', [
-  { case: 'ideal from raw primitives', 'ops/s': fmt(noise.base), ratio: '1.00' },
-  { case: 'Noise handshake (inline)', 'ops/s': fmt(noise.ours), ratio: verdict(noise.ratio, 0.7) },
-  {
-    case: 'engine inline (+ token verify/open x2)',
-    'ops/s': fmt(eng.base),
-    ratio: `${(eng.base / noise.base).toFixed(2)} (reported)`,
-  },
-  {
-    case: `engine process [${isolation}]`,
-    'ops/s': fmt(eng.ours),
-    ratio: `${(eng.ours / noise.base).toFixed(2)} (${eng.ratio.toFixed(2)} of inline, reported)`,
-  },
-]);
+  printTable('Handshake (Noise KKpsk0, both sides, one process)', [
+    { case: 'ideal from raw primitives', 'ops/s': fmt(noise.base), ratio: '1.00' },
+    { case: 'Noise handshake (inline)', 'ops/s': fmt(noise.ours), ratio: verdict(noise.ratio, 0.7) },
+    {
+      case: 'engine inline (+ token verify/open x2)',
+      'ops/s': fmt(eng.base),
+      ratio: `${(eng.base / noise.base).toFixed(2)} (reported)`,
+    },
+    {
+      case: `engine process [${isolation}]`,
+      'ops/s': fmt(eng.ours),
+      ratio: `${(eng.ours / noise.base).toFixed(2)} (${eng.ratio.toFixed(2)} of inline, reported)`,
+    },
+  ]);
+}
 
 // ---- 2. transport --------------------------------------------------------------------------------------------
-console.log('measuring transport...');
-const transportRows: Row[] = [];
-const registry = new CipherRegistry();
-for (const method of ['aes-256-gcm', 'chacha20-poly1305']) {
-  const k1 = randomBytes(32);
-  const k2 = randomBytes(32);
-  const grant = {
-    v: 1 as const,
-    grant_id: toB64u(randomBytes(16)),
-    initiator: deriveNodeId(A.publicKeys),
-    responder: deriveNodeId(B.publicKeys),
-    issued_at: 0,
-    expires_at: 1,
-    epoch: 0,
-    suite: '25519_ChaChaPoly_SHA256' as const,
-  };
-  const base = { grant, methods: [method], handshakeHash: randomBytes(32) };
-  const ka: SessionKeys = {
-    ...base,
-    role: 'initiator',
-    peerId: grant.responder,
-    sendKey: k1,
-    receiveKey: k2,
-  };
-  const kb: SessionKeys = {
-    ...base,
-    role: 'responder',
-    peerId: grant.initiator,
-    sendKey: k2,
-    receiveKey: k1,
-  };
-  const sa = new TransportSession(ka, { registry, clock: systemClock });
-  const sb = new TransportSession(kb, { registry, clock: systemClock });
-  for (const [label, size, target] of [
-    ['1 KiB JSON envelope', 1024, 0.5],
-    ['1 MiB raw envelope', 1024 * 1024, 0.9],
-  ] as const) {
-    const pt = randomBytes(size);
-    const key = randomBytes(32);
-    const nonce = randomBytes(12);
-    const raw = () => {
-      const [ct, tag] = rawSeal(method, key, nonce, pt, Buffer.alloc(0));
-      rawOpen(method, key, nonce, ct, tag, Buffer.alloc(0));
+if (wanted('transport')) {
+  console.log('measuring transport...');
+  const transportRows: Row[] = [];
+  const registry = new CipherRegistry();
+  for (const method of ['aes-256-gcm', 'chacha20-poly1305']) {
+    const k1 = randomBytes(32);
+    const k2 = randomBytes(32);
+    const grant = {
+      v: 1 as const,
+      grant_id: toB64u(randomBytes(16)),
+      initiator: deriveNodeId(A.publicKeys),
+      responder: deriveNodeId(B.publicKeys),
+      issued_at: 0,
+      expires_at: 1,
+      epoch: 0,
+      suite: '25519_ChaChaPoly_SHA256' as const,
     };
-    const ours = size > 4096 ? () => sb.openRaw(sa.sealRaw(pt)) : () => sb.open(sa.seal(pt));
-    const r = await ratioOf(() => opsPerSec(raw, 150), ours, size > 4096 ? 9 : 5, 300);
-    transportRows.push({
-      case: `${label} seal+open, ${method}`,
-      'raw ops/s': fmt(r.base),
-      'ours ops/s': fmt(r.ours),
-      'MB/s ours': fmt((r.ours * size) / 1e6),
-      ratio: verdict(r.ratio, target),
-    });
+    const base = { grant, methods: [method], handshakeHash: randomBytes(32) };
+    const ka: SessionKeys = {
+      ...base,
+      role: 'initiator',
+      peerId: grant.responder,
+      sendKey: k1,
+      receiveKey: k2,
+    };
+    const kb: SessionKeys = {
+      ...base,
+      role: 'responder',
+      peerId: grant.initiator,
+      sendKey: k2,
+      receiveKey: k1,
+    };
+    const sa = new TransportSession(ka, { registry, clock: systemClock });
+    const sb = new TransportSession(kb, { registry, clock: systemClock });
+    for (const [label, size, target] of [
+      ['1 KiB JSON envelope', 1024, 0.5],
+      ['1 MiB raw envelope', 1024 * 1024, 0.9],
+    ] as const) {
+      const pt = randomBytes(size);
+      const key = randomBytes(32);
+      const nonce = randomBytes(12);
+      const raw = () => {
+        const [ct, tag] = rawSeal(method, key, nonce, pt, Buffer.alloc(0));
+        rawOpen(method, key, nonce, ct, tag, Buffer.alloc(0));
+      };
+      const ours = size > 4096 ? () => sb.openRaw(sa.sealRaw(pt)) : () => sb.open(sa.seal(pt));
+      const r = await ratioOf(() => opsPerSec(raw, 60), ours, size > 4096 ? 21 : 9, 120);
+      transportRows.push({
+        case: `${label} seal+open, ${method}`,
+        'raw ops/s': fmt(r.base),
+        'ours ops/s': fmt(r.ours),
+        'MB/s ours': fmt((r.ours * size) / 1e6),
+        ratio: verdict(r.ratio, target),
+      });
+    }
   }
+  printTable('Transport (per envelope: seal on one side, open on the other)', transportRows);
 }
-printTable('Transport (per envelope: seal on one side, open on the other)', transportRows);
 
 // ---- 3. tokens -----------------------------------------------------------------------------------------------
-console.log('measuring tokens...');
-const nodeA = { nodeId: deriveNodeId(A.publicKeys), keys: A.publicKeys };
-const nodeB = { nodeId: deriveNodeId(B.publicKeys), keys: B.publicKeys };
-const issueOpts = {
-  directoryKey: dirKey.privateKey,
-  initiator: nodeA,
-  responder: nodeB,
-  suite: '25519_ChaChaPoly_SHA256' as const,
-  ttlSeconds: 3600,
-  epochSeconds: 3600,
-  clock: systemClock,
-};
-const sample = await issueTokenPair(issueOpts);
-const openOne = async (): Promise<void> => {
-  const t = verifyToken(sample.initiatorToken, {
-    directoryPublicKey,
-    selfId: nodeA.nodeId,
+if (wanted('tokens')) {
+  console.log('measuring tokens...');
+  const nodeA = { nodeId: deriveNodeId(A.publicKeys), keys: A.publicKeys };
+  const nodeB = { nodeId: deriveNodeId(B.publicKeys), keys: B.publicKeys };
+  const issueOpts = {
+    directoryKey: dirKey.privateKey,
+    initiator: nodeA,
+    responder: nodeB,
+    suite: '25519_ChaChaPoly_SHA256' as const,
+    ttlSeconds: 3600,
+    epochSeconds: 3600,
     clock: systemClock,
-  });
-  (await openToken(t, A.x25519Private)).fill(0);
-};
-// An HPKE single-shot seal is 1 keygen, 1 DH, 1 key import, ~8 HMACs (labeled extract/expand) and 1 AEAD seal;
-// an open is the same without the keygen and with an AEAD open.
-const hpkeSealCost = (p: Prim): number =>
-  cost([
-    [1, p.keygen],
-    [1, p.dh],
-    [1, p.keyImport],
-    [8, p.hmac],
-    [1, p.aeadSeal],
+  };
+  const sample = await issueTokenPair(issueOpts);
+  const openOne = async (): Promise<void> => {
+    const t = verifyToken(sample.initiatorToken, {
+      directoryPublicKey,
+      selfId: nodeA.nodeId,
+      clock: systemClock,
+    });
+    (await openToken(t, A.x25519Private)).fill(0);
+  };
+  // An HPKE single-shot seal is 1 keygen, 1 DH, 1 key import, ~8 HMACs (labeled extract/expand) and 1 AEAD seal;
+  // an open is the same without the keygen and with an AEAD open.
+  const hpkeSealCost = (p: Prim): number =>
+    cost([
+      [1, p.keygen],
+      [1, p.dh],
+      [1, p.keyImport],
+      [8, p.hmac],
+      [1, p.aeadSeal],
+    ]);
+  const idealIssue = (p: Prim): number => 1 / (2 * hpkeSealCost(p) + 2 / p.edSign);
+  const idealOpen = (p: Prim): number =>
+    1 / (hpkeSealCost(p) - 1 / p.keygen + 1 / p.aeadOpen - 1 / p.aeadSeal + 1 / p.edVerify);
+  const issued = await ratioOf(
+    async () => idealIssue(await primitives()),
+    () => issueTokenPair(issueOpts),
+    3,
+    600,
+  );
+  const opened = await ratioOf(async () => idealOpen(await primitives()), openOne, 3, 600);
+  printTable('Tokens (HPKE through @hpke/core, WebCrypto X25519 + JS ChaCha20-Poly1305)', [
+    {
+      case: 'issue pair (2 HPKE seals + 2 Ed25519 signatures)',
+      'ops/s': fmt(issued.ours),
+      'ideal ops/s': fmt(issued.base),
+      ratio: `${issued.ratio.toFixed(2)} (reported)`,
+    },
+    {
+      case: 'verify + open one token (Ed25519 verify + HPKE open)',
+      'ops/s': fmt(opened.ours),
+      'ideal ops/s': fmt(opened.base),
+      ratio: `${opened.ratio.toFixed(2)} (reported)`,
+    },
   ]);
-const idealIssue = (p: Prim): number => 1 / (2 * hpkeSealCost(p) + 2 / p.edSign);
-const idealOpen = (p: Prim): number =>
-  1 / (hpkeSealCost(p) - 1 / p.keygen + 1 / p.aeadOpen - 1 / p.aeadSeal + 1 / p.edVerify);
-const issued = await ratioOf(
-  async () => idealIssue(await primitives()),
-  () => issueTokenPair(issueOpts),
-  3,
-  600,
-);
-const opened = await ratioOf(async () => idealOpen(await primitives()), openOne, 3, 600);
-printTable('Tokens (HPKE through @hpke/core, WebCrypto X25519 + JS ChaCha20-Poly1305)', [
-  {
-    case: 'issue pair (2 HPKE seals + 2 Ed25519 signatures)',
-    'ops/s': fmt(issued.ours),
-    'ideal ops/s': fmt(issued.base),
-    ratio: `${issued.ratio.toFixed(2)} (reported)`,
-  },
-  {
-    case: 'verify + open one token (Ed25519 verify + HPKE open)',
-    'ops/s': fmt(opened.ours),
-    'ideal ops/s': fmt(opened.base),
-    ratio: `${opened.ratio.toFixed(2)} (reported)`,
-  },
-]);
+}
 
-printTable('Raw primitives (last round, ops/s)', [
-  Object.fromEntries(Object.entries(prim!).map(([k, v]) => [k, fmt(v)])) as Row,
-]);
+if (prim! !== undefined) {
+  printTable('Raw primitives (last round, ops/s)', [
+    Object.fromEntries(Object.entries(prim).map(([k, v]) => [k, fmt(v)])) as Row,
+  ]);
+}
 rmSync(work, { recursive: true, force: true });

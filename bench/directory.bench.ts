@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
@@ -25,7 +25,7 @@ import type { RegistrationBody } from '../core/directory/protocol.js';
 import { discoverPayload } from '../core/directory/signing.js';
 import type { DirectoryStore, NodeRecord } from '../core/directory/store/types.js';
 import { acquireRedis, type TestRedis } from '../test/helpers/redis.js';
-import { spawnDirectory } from '../test/integration/directory/directory-process.js';
+import { spawnDirectory, type DirectoryProcess } from '../test/integration/directory/directory-process.js';
 import { startFakeNode, type FakeNode } from '../test/integration/directory/fake-node.js';
 import { median, percentile, printTable, verdict, type Row } from './lib/measure.js';
 
@@ -168,12 +168,15 @@ async function storeSizes(kind: 'lowdb' | 'redis', redis: TestRedis | null): Pro
   const agent = new Agent({ connections: CONCURRENCY });
   try {
     for (const size of SIZES) {
-      const dataDir = await mkdtemp(join(tmpdir(), 'openred-bench-'));
+      const dataDir = await mkdtemp(join(tmpdir(), 'openred-bench-dir-'));
       const prefix = redis?.prefix() ?? '';
       const dir = await startDirectory(
         { ...benchOptions, dataDir, store: kind, redisUrl: redis?.url, keyPrefix: prefix || undefined },
         { logger: silentLogger() },
-      );
+      ).catch(async (err: unknown) => {
+        await rm(dataDir, { recursive: true, force: true });
+        throw err;
+      });
       const t0 = performance.now();
       const ids = await prefill(dir.store, size - identities.length);
       const prefillS = (performance.now() - t0) / 1000;
@@ -228,11 +231,12 @@ async function storeSizes(kind: 'lowdb' | 'redis', redis: TestRedis | null): Pro
 }
 
 async function connections(): Promise<Row> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'openred-bench-'));
-  const dir = await startDirectory({ ...benchOptions, dataDir }, { logger: silentLogger() });
+  const dataDir = await mkdtemp(join(tmpdir(), 'openred-bench-dir-'));
   const nodes: FakeNode[] = [];
   const agent = new Agent({ connections: 16 });
+  let dir: RunningDirectory | undefined;
   try {
+    dir = await startDirectory({ ...benchOptions, dataDir }, { logger: silentLogger() });
     for (let i = 0; i < 16; i++) {
       const n = await startFakeNode({ directoryPublicKey: dir.publicKey });
       const res = await request(`${dir.url}/api/v3/nodes/register`, {
@@ -256,52 +260,56 @@ async function connections(): Promise<Row> {
   } finally {
     await agent.close();
     await Promise.all(nodes.map((n) => n.stop()));
-    await dir.stop();
+    await dir?.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
 
 async function scaleOut(redis: TestRedis): Promise<Row[]> {
-  const tmp = await mkdtemp(join(tmpdir(), 'openred-bench-'));
+  const tmp = await mkdtemp(join(tmpdir(), 'openred-bench-dir-'));
   const prefix = redis.prefix();
-  await writeFile(join(tmp, 'options.json'), JSON.stringify(benchOptions));
-  const common = [
-    '--store',
-    'redis',
-    '--redis-url',
-    redis.url,
-    '--key-prefix',
-    prefix,
-    '--key-dir',
-    join(tmp, 'key'),
-  ];
-  const opts = ['--options', join(tmp, 'options.json')];
-  const one = await spawnDirectory([...common, ...opts, '--data', join(tmp, 'a')]);
-  const two = await spawnDirectory([...common, ...opts, '--data', join(tmp, 'b')]);
+  const procs: DirectoryProcess[] = [];
   const agent = new Agent({ connections: 64 });
   try {
-    const path = '/api/v3/nodes/register';
-    await drive([one.url + path, two.url + path], registrations(2000, systemClock.now()), 64, agent); // warm both
-    const single = await drive([one.url + path], registrations(6000, systemClock.now() + 10_000), 64, agent);
-    const double = await drive(
-      [one.url + path, two.url + path],
-      registrations(6000, systemClock.now() + 20_000),
-      64,
-      agent,
-    );
+    await writeFile(join(tmp, 'options.json'), JSON.stringify(benchOptions));
+    const args = (name: string) => [
+      ...[
+        '--store',
+        'redis',
+        '--redis-url',
+        redis.url,
+        '--key-prefix',
+        prefix,
+        '--key-dir',
+        join(tmp, 'key'),
+      ],
+      ...['--options', join(tmp, 'options.json'), '--data', join(tmp, name)],
+    ];
+    procs.push(await spawnDirectory(args('a')));
+    procs.push(await spawnDirectory(args('b')));
+    const [one, two] = procs.map((p) => `${p.url}/api/v3/nodes/register`) as [string, string];
+    await drive([one, two], registrations(2000, systemClock.now()), 64, agent); // warm both
+    const single = await drive([one], registrations(6000, systemClock.now() + 10_000), 64, agent);
+    const double = await drive([one, two], registrations(6000, systemClock.now() + 20_000), 64, agent);
     return [
       { instances: 1, 'registrations/s': single, ratio: 1 },
       { instances: 2, 'registrations/s': double, ratio: double / single },
     ];
   } finally {
     await agent.close();
-    await Promise.all([one.stop(), two.stop()]);
+    await Promise.all(procs.map((p) => p.stop()));
     await redis.deleteKeys(prefix);
     await rm(tmp, { recursive: true, force: true });
   }
 }
 
 const redis = await acquireRedis();
+// Latency percentiles on a shared machine depend on what else runs: print the load so a reader can judge.
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+console.log(`cpus ${cpus().length}, load average at start: ${load()}`);
 try {
   const started = performance.now();
   const rows = [...(await storeSizes('lowdb', null)), ...(await storeSizes('redis', redis))];
@@ -328,7 +336,9 @@ try {
     'Two directory processes on one Redis vs one (registrations, 64 in flight)',
     await scaleOut(redis),
   );
-  console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s, load average at end: ${load()}`,
+  );
 } finally {
   await redis.release();
 }

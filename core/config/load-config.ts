@@ -1,16 +1,14 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv } from 'ajv';
+import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import { ConfigError } from '../errors.js';
-import { describeErrors } from '../http/validation.js';
+import { describeErrors, documentAjv } from '../http/validation.js';
 import { configSchema } from './schema.js';
 import type { OpenRedConfig, OpenRedUserConfig } from './types.js';
 
-// A dedicated ajv: config defaults live inside oneOf/additionalProperties, which the strict shared instance
-// (rightly) refuses for request schemas.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-const validate = ajv.compile<OpenRedConfig>(configSchema);
+const validate = documentAjv.compile<OpenRedConfig>(configSchema);
+const defineConfigFile = fileURLToPath(new URL('./define-config.ts', import.meta.url));
 
 export interface LoadedConfig {
   config: OpenRedConfig;
@@ -33,7 +31,16 @@ export async function loadConfigFile(
   if (!existsSync(abs)) throw new ConfigError(`config file not found: ${abs}`, [`${abs} does not exist`]);
   let exported: unknown;
   try {
-    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
+    const jiti = createJiti(import.meta.url, {
+      moduleCache: false,
+      // Transpiled output is cached by content hash, so an edited file is never served stale; without the
+      // cache every start (and every config reload) loads and runs babel.
+      fsCache: true,
+      // Config files import `defineConfig` (an identity function) from '@openred/core/config'. Evaluated in
+      // jiti's fresh module graph, that package would load the config loader itself again (ajv compiling the
+      // config schema, jiti) on every start and reload; give it the one file it needs.
+      alias: { '@openred/core/config': defineConfigFile },
+    });
     exported = await jiti.import(abs, { default: true });
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0];

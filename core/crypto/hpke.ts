@@ -31,6 +31,7 @@ async function importPrivate(key: KeyObject | Uint8Array): Promise<HpkeKey> {
     if (p === undefined) {
       p = importPrivate(rawPrivateKey(key));
       importedPrivate.set(key, p);
+      p.catch(() => importedPrivate.delete(key));
     }
     return p;
   }

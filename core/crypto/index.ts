@@ -26,7 +26,7 @@ export {
   NOISE_SUITES,
 } from './tokens/grant.js';
 export { issueTokenPair, type IssueTokenPairOptions, type TokenPair } from './tokens/issue.js';
-export { verifyToken, openToken, type VerifyTokenOptions } from './tokens/verify.js';
+export { verifyToken, openToken, assertGrantCurrent, type VerifyTokenOptions } from './tokens/verify.js';
 export { type CipherMethod, type CipherVector } from './ciphers/cipher-method.js';
 export { CipherRegistry, type CipherChange, type CipherChangeListener } from './ciphers/registry.js';
 export { checkConformance } from './ciphers/conformance.js';

@@ -14,6 +14,13 @@ export const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, c
 (addFormats as unknown as (a: Ajv) => void)(ajv);
 
 /**
+ * The instance for the kernel's own documents (config file, plugin manifests, module settings): defaults
+ * live inside oneOf/additionalProperties there, which strict mode (rightly) refuses for request schemas.
+ * Shared because every Ajv instance compiles the draft-07 meta-schema when created, which shows at start-up.
+ */
+export const documentAjv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+
+/**
  * A compile function for `instance` that reuses validators by schema *content*. Hot reload hands over a new
  * schema object on every load, and ajv keeps every schema it ever compiled reachable from the instance
  * (its code-generation scope), even after `removeSchema`: compiling per object grew the heap by ~30 KB per

@@ -74,11 +74,18 @@ export class Dispatcher {
     return (ctx: Context, next: Next): Promise<void> => {
       const table = this.#table;
       const path = ctx.path;
-      const candidates = table.surfaces[surface].bySegment.get(requestSegment(path, prefixLength));
-      if (!candidates) return next();
       let bound: BoundRoute | undefined;
       let layer: Layer | undefined;
       let methodMismatch = false;
+      const exact = table.surfaces[surface].exact.get(`${ctx.method} ${path}`);
+      if (exact) {
+        bound = exact.bound;
+        layer = exact.layer;
+      }
+      const candidates = exact
+        ? []
+        : table.surfaces[surface].bySegment.get(requestSegment(path, prefixLength));
+      if (!candidates) return next();
       for (const generation of candidates) {
         const router = generation.routers.get(surface);
         if (!router) continue;

@@ -16,7 +16,7 @@ export function toKoaRoute(entry: RouteEntry, log: Logger) {
     const params = options.params
       ? assertValid(options.params, ctx.params ?? {}, 'params')
       : (ctx.params ?? {});
-    const query = options.query ? assertValid(options.query, { ...ctx.query }, 'query') : ctx.query;
+    const query = options.query ? assertValid(options.query, { ...ctx.query }, 'query') : undefined;
     const body = options.body ? assertValid(options.body, ctx.request.body, 'body') : ctx.request.body;
     const req = new PluginRequest(ctx, body, params, query, entry.plugin, pluginLog);
     const result = await handler(req);
@@ -41,6 +41,8 @@ class PluginRequest implements RouteRequest {
   readonly peer: string | undefined;
   readonly headers: Context['headers'];
   readonly requestId: string;
+  /** Parsed on first use when the route has no query schema. */
+  #query: unknown;
   #status: number | undefined;
   #log: PluginLogger | undefined;
   readonly #plugin: string;
@@ -50,7 +52,7 @@ class PluginRequest implements RouteRequest {
     readonly koa: Context,
     readonly body: unknown,
     readonly params: unknown,
-    readonly query: unknown,
+    query: unknown,
     plugin: string,
     fallbackLog: Logger,
   ) {
@@ -59,6 +61,11 @@ class PluginRequest implements RouteRequest {
     this.requestId = koa.state.requestId as string;
     this.#plugin = plugin;
     this.#fallbackLog = fallbackLog;
+    this.#query = query;
+  }
+
+  get query(): unknown {
+    return (this.#query ??= this.koa.query);
   }
 
   static statusOf(req: PluginRequest): number | undefined {

@@ -5,6 +5,7 @@ import { errorHandler } from '../http/error-handler.js';
 import { requestContext } from '../http/request-context.js';
 import type { HttpLimits } from '../http/limits.js';
 import type { Surface } from '../plugins/route-entry.js';
+import { requestSegment } from '../plugins/route-path.js';
 import type { Dispatcher } from './dispatcher.js';
 
 /**
@@ -27,14 +28,42 @@ export function createSurfaceApp(options: {
     const router = options.kernelRouter;
     const routes = router.routes() as unknown as Koa.Middleware;
     const allowedMethods = router.allowedMethods({ throw: false }) as unknown as Koa.Middleware;
+    const mayMatch = kernelSegmentFilter(router, options.surface);
     // Most requests are for plugins: enter the kernel router (which parses the Host header and builds a
     // middleware chain per request) only when one of its routes matches the path.
     app.use((ctx, next) =>
-      router.match(ctx.path, ctx.method).path.length > 0
+      mayMatch(ctx.path) && router.match(ctx.path, ctx.method).path.length > 0
         ? routes(ctx, () => allowedMethods(ctx, next))
         : next(),
     );
   }
   app.use(options.dispatcher.middleware(options.surface));
   return app;
+}
+
+/**
+ * A cheap first check before matching the kernel router: the first path segments its routes start with
+ * (`/api/node/...` -> `node`). Routes can be added until the node starts, so the set is rebuilt when the
+ * router grows; a kernel route whose first segment is not literal turns the filter off.
+ */
+function kernelSegmentFilter(router: Router, surface: Surface): (path: string) => boolean {
+  const prefix = `/${surface}/`;
+  let indexed = -1;
+  let segments: Set<string> | undefined;
+  return (path) => {
+    if (router.stack.length !== indexed) {
+      indexed = router.stack.length;
+      segments = new Set();
+      for (const layer of router.stack) {
+        const first = String(layer.path).slice(prefix.length).split('/')[0] ?? '';
+        if (!String(layer.path).startsWith(prefix) || !/^[A-Za-z0-9._~-]+$/.test(first)) {
+          segments = undefined;
+          break;
+        }
+        segments.add(first);
+      }
+    }
+    if (!segments) return true;
+    return path.startsWith(prefix) && segments.has(requestSegment(path, prefix.length - 1));
+  };
 }

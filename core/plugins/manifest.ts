@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
 import { PluginError } from '../errors.js';
-import { describeErrors } from '../http/validation.js';
+import { describeErrors, documentAjv } from '../http/validation.js';
 
 /** What discovery reads from a plugin folder's package.json before loading any code. */
 export interface PluginManifest {
@@ -38,8 +37,7 @@ const schema = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-const validate = ajv.compile(schema);
+const validate = documentAjv.compile(schema);
 
 /** Reads and validates `<dir>/package.json`. Returns undefined if the folder is not an OpenRed plugin. */
 export async function readManifest(dir: string): Promise<PluginManifest | undefined> {

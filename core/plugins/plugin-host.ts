@@ -1,10 +1,9 @@
-import { Ajv } from 'ajv';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { PluginDefinition } from '@openred/plugin-sdk';
 import type { OpenRedConfig } from '../config/types.js';
 import { isOpenRedError, PluginError } from '../errors.js';
-import { cachedCompiler, describeErrors } from '../http/validation.js';
+import { cachedCompiler, describeErrors, documentAjv } from '../http/validation.js';
 import type { Dispatcher } from '../p2p/dispatcher.js';
 import { dependencyOrder, dependentsOf, orderOrReport } from './dependency-order.js';
 import { discoverPlugins } from './discovery.js';
@@ -424,8 +423,7 @@ export class PluginHost {
   }
 }
 
-const configAjv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-const compileConfigSchema = cachedCompiler(configAjv);
+const compileConfigSchema = cachedCompiler(documentAjv);
 
 /** Validates a module's settings against the plugin's schema; problems are named `modules.<name>.<path>`. */
 export function validatePluginConfig(

@@ -72,6 +72,11 @@ export class AgentClient {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.#child = child;
+    if (this.#stopping) {
+      // stop() ran while this (re)start was pending: do not leave an agent behind.
+      child.kill('SIGKILL');
+      throw unavailable('stopped');
+    }
     child.on('message', (m: AgentResponse) => this.#onMessage(m));
     child.once('exit', (code, signal) => this.#onExit(child, code, signal));
     child.on('error', (err) => this.#opts.log?.('error', `crypto agent process error: ${err.message}`));
@@ -119,7 +124,10 @@ export class AgentClient {
     }
     this.#restarts.push(now);
     const delay = Math.min(100 * 2 ** (this.#restarts.length - 1), 5_000);
-    this.#ready = new Promise<void>((r) => setTimeout(r, delay).unref()).then(() => this.#spawn());
+    this.#ready = new Promise<void>((r) => setTimeout(r, delay).unref()).then(() => {
+      if (this.#stopping) throw unavailable('stopped');
+      return this.#spawn();
+    });
     this.#ready.catch((err: Error) =>
       this.#opts.log?.('error', `crypto agent restart failed: ${err.message}`),
     );

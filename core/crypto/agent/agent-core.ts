@@ -17,7 +17,7 @@ import {
   sessionKeysOf,
   type SessionKeys,
 } from '../handshake.js';
-import type { NodePublicKeys } from '../identity.js';
+import { assertNodeIdMatchesKeys, type NodePublicKeys } from '../identity.js';
 import { loadOrCreateNodeKeys, type KeyStoreOptions, type UnlockedNodeKeys } from '../key-store.js';
 import type { HandshakeState } from '../noise/handshake-state.js';
 import { dhKeyPairFromKeyObject, type DhKeyPair } from '../noise/primitives.js';
@@ -122,6 +122,8 @@ export class AgentCore {
     const token = this.#verify(req.token, req.nowMs);
     if (token.role !== 'initiator') throw new CryptoError('OR_ERR_TOKEN_ROLE', 'not an initiator token', 403);
     const methods = normalizeMethods(req.methods);
+    // Cheapest refusal first: keys that are not the grant's responder never get near the secret.
+    assertNodeIdMatchesKeys(token.grant.responder, req.peerKeys);
     const psk = await openToken(token, this.#keys.keys.x25519Private);
     let hs: HandshakeState;
     try {
@@ -170,6 +172,7 @@ export class AgentCore {
     const token = this.#verify(req.token, req.nowMs);
     if (token.role !== 'responder') throw new CryptoError('OR_ERR_TOKEN_ROLE', 'not a responder token', 403);
     const mine = normalizeMethods(req.methods);
+    assertNodeIdMatchesKeys(token.grant.initiator, req.initiatorKeys);
     const psk = await openToken(token, this.#keys.keys.x25519Private);
     let hs: HandshakeState;
     try {

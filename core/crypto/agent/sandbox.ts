@@ -18,7 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type IsolationLevel = 'bwrap' | 'netns+permission' | 'inline';
@@ -111,6 +111,21 @@ export function codeRoot(): string {
   }
 }
 
+/**
+ * Dependencies that live outside the code root behind a symlink (a linked node_modules, a package manager's
+ * store): Node loads modules from their real path, so that is what the agent must be able to read.
+ */
+function linkedDependencies(root: string): string[] {
+  const out = new Set<string>();
+  try {
+    const real = realpathSync(join(root, 'node_modules'));
+    if (real !== join(root, 'node_modules') && !real.startsWith(root + sep)) out.add(real);
+  } catch {
+    // no node_modules, or not readable: nothing to add
+  }
+  return [...out];
+}
+
 export const AGENT_ENTRY = fileURLToPath(new URL('./agent-main.ts', import.meta.url));
 
 function tsxLoader(): string {
@@ -138,7 +153,11 @@ export function planAgentLaunch(
 ): AgentLaunchPlan {
   const keyDir = resolve(opts.keyDir);
   const root = codeRoot();
-  const readPaths = [root, ...(opts.extraReadPaths ?? []).map((p) => resolve(p))];
+  const readPaths = [
+    root,
+    ...linkedDependencies(root),
+    ...(opts.extraReadPaths ?? []).map((p) => resolve(p)),
+  ];
   const node = process.execPath;
   const nodeArgs = ['--import', tsxLoader()];
   const env = agentEnv();

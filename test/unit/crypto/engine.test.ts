@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server } from 'node:net';
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isOpenRedError } from '../../../core/errors.js';
@@ -203,6 +204,17 @@ function engineSuite(mode: 'inline' | 'process'): void {
       );
     });
 
+    it('refuses to start with a wrong passphrase (the error crosses the agent boundary typed)', async () => {
+      const ok = make('locked', { passphrase: 'correct horse battery' });
+      await ok.start();
+      await ok.stop();
+      const wrong = make('locked', { passphrase: 'wrong horse battery' });
+      const err = await caught(() => wrong.start());
+      expect(isOpenRedError(err)).to.equal(true);
+      expect(err.code).to.equal('OR_ERR_KEY_UNLOCK');
+      await wrong.stop();
+    });
+
     it('keeps its identity and sub-keys across restarts', async () => {
       const id = A.nodeId;
       const k = await A.deriveKey('stable');
@@ -330,6 +342,10 @@ describe('CryptoEngine process mode only', function () {
     const keyDir = join(t.dir, 'no-read');
     const root = codeRoot();
     const fixture = fileURLToPath(new URL('./fixtures/engine-without-key-access.ts', import.meta.url));
+    // A node_modules linked from elsewhere must be readable too (only then: extra entries upset Node 20's rules).
+    const modules = realpathSync(join(root, 'node_modules'));
+    const linkedModules =
+      modules.startsWith(root + '/') || modules === join(root, 'node_modules') ? [] : [modules];
     const swap = [...root].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
     const r = spawnSync(
       process.execPath,
@@ -337,6 +353,7 @@ describe('CryptoEngine process mode only', function () {
         flag,
         `--allow-fs-read=${join(root, '*')}`,
         `--allow-fs-read=${swap}`,
+        ...linkedModules.map((p) => `--allow-fs-read=${join(p, '*')}`),
         '--allow-fs-read=/usr/*',
         `--allow-fs-write=${join(keyDir, '*')}`,
         '--allow-child-process',

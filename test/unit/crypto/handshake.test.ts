@@ -122,7 +122,7 @@ describe('crypto/handshake (KKpsk0 bound to the grant)', () => {
     expect(err.code).to.equal('OR_ERR_HANDSHAKE');
   });
 
-  it('downgrade: a peer running the grant under the other suite fails (protocol name differs)', async () => {
+  it('downgrade and grant binding: another suite (protocol name) or altered grant bytes (prologue) fail', async () => {
     const { initiatorToken, responderToken, grant } = await issue(
       dir,
       A,
@@ -145,7 +145,13 @@ describe('crypto/handshake (KKpsk0 bound to the grant)', () => {
       suite: '25519_AESGCM_SHA256',
       prologue: canonicalBytes(forgedGrant),
     });
-    for (const hs of [sameGrantOtherSuite, rewrittenGrant]) {
+    // Same suite, same psk, but a grant altered in one field: only the prologue differs, and that is enough.
+    const alteredGrant = new HandshakeState({
+      ...base,
+      suite: grant.suite,
+      prologue: canonicalBytes({ ...grant, expires_at: grant.expires_at + 3600 }),
+    });
+    for (const hs of [sameGrantOtherSuite, rewrittenGrant, alteredGrant]) {
       const message = hs.writeMessage(encodeMethods(METHODS));
       const err = await caught(() =>
         agentB.responderHandshake({

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -244,6 +244,8 @@ describe('LowdbStore files', function () {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
   const clock = new ManualClock(T0);
+  const shardFiles = async () =>
+    (await readdir(join(dir, 'nodes'))).filter((f) => f.startsWith('shard-')).sort();
 
   it('survives a restart, and re-shards when the shard count changes', async () => {
     const ids = Array.from({ length: 40 }, fakeId);
@@ -252,11 +254,7 @@ describe('LowdbStore files', function () {
     await s1.close();
     const s2 = await LowdbStore.open({ dataDir: dir, shards: 3, retentionSeconds: 86400, clock });
     expect((await s2.listNodes({}, null, 100)).nodes.map((n) => n.node_id)).to.deep.equal([...ids].sort());
-    expect((await readdir(join(dir, 'nodes'))).sort()).to.deep.equal([
-      'shard-0of3.json',
-      'shard-1of3.json',
-      'shard-2of3.json',
-    ]);
+    expect(await shardFiles()).to.deep.equal(['shard-0of3.json', 'shard-1of3.json', 'shard-2of3.json']);
     await s2.close();
   });
 
@@ -272,8 +270,44 @@ describe('LowdbStore files', function () {
     );
     const s2 = await LowdbStore.open({ dataDir: dir, shards: 2, retentionSeconds: 86400, clock });
     expect((await s2.getNode(id))!.ts).to.equal(T0 + 5);
-    expect((await readdir(join(dir, 'nodes'))).sort()).to.deep.equal(['shard-0of2.json', 'shard-1of2.json']);
+    expect(await shardFiles()).to.deep.equal(['shard-0of2.json', 'shard-1of2.json']);
     await s2.close();
+  });
+
+  it('recovers acknowledged registrations from the journal after an unclean stop, skipping a torn line', async () => {
+    const ids = Array.from({ length: 50 }, fakeId);
+    const s1 = await LowdbStore.open({ dataDir: dir, shards: 4, retentionSeconds: 86400, clock });
+    await Promise.all(ids.map((id, i) => s1.upsertNode(record(id, T0 + i))));
+    // What a crash right now would leave: a copy of the folder, plus a half-written line after the acknowledged ones.
+    const crashed = join(dir, 'crashed');
+    await cp(join(dir, 'nodes'), join(crashed, 'nodes'), { recursive: true });
+    await s1.close();
+    const journal = (await readdir(join(crashed, 'nodes'))).find((f) => f.startsWith('journal-'))!;
+    await appendFile(join(crashed, 'nodes', journal), '{"node_id":"or');
+    expect((await readdir(join(crashed, 'nodes'))).filter((f) => f.startsWith('shard-'))).to.deep.equal([]);
+    const s2 = await LowdbStore.open({ dataDir: crashed, shards: 4, retentionSeconds: 86400, clock });
+    expect((await s2.listNodes({}, null, 100)).nodes.map((n) => n.node_id)).to.deep.equal([...ids].sort());
+    expect(await readdir(join(crashed, 'nodes'))).not.to.include(journal); // folded into the shards at start
+    await s2.close();
+  });
+
+  it('folds the journal into the shard files when it grows, and on close', async () => {
+    const s = await LowdbStore.open({
+      dataDir: dir,
+      shards: 4,
+      retentionSeconds: 86400,
+      clock,
+      compactBytes: 2000,
+    });
+    const ids = Array.from({ length: 60 }, fakeId);
+    for (const [i, id] of ids.entries()) await s.upsertNode(record(id, T0 + i));
+    await s.close();
+    const files = await readdir(join(dir, 'nodes'));
+    expect(files.filter((f) => f.startsWith('journal-'))).to.deep.equal([]);
+    let stored = 0;
+    for (const f of files)
+      stored += Object.keys(JSON.parse(await readFile(join(dir, 'nodes', f), 'utf8')).nodes).length;
+    expect(stored).to.equal(60);
   });
 
   it('spreads nodes evenly over the shard files', async () => {
@@ -291,5 +325,8 @@ describe('LowdbStore files', function () {
     await Promise.all(Array.from({ length: 200 }, (_, i) => s.upsertNode(record(fakeId(), T0 + i))));
     expect(s.writes).to.be.below(10);
     await s.close();
+    const onDisk = await LowdbStore.open({ dataDir: dir, shards: 1, retentionSeconds: 86400, clock });
+    expect((await onDisk.counts(0, 0)).total).to.equal(200);
+    await onDisk.close();
   });
 });

@@ -163,6 +163,8 @@ describe('http/error-handler', () => {
     const bad = await answer((ctx) => (ctx.body = { id: ctx.state.requestId }), {
       'x-request-id': 'a b<script>',
     });
-    expect(bad.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
+    expect(bad.headers['x-request-id']).to.match(/^[0-9a-f]{12}-[0-9a-z]+$/);
+    const other = await answer(() => undefined);
+    expect(other.headers['x-request-id']).to.not.equal(bad.headers['x-request-id']);
   });
 });

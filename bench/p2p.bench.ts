@@ -1,0 +1,164 @@
+/**
+ * Node-to-node benchmark (`npm run bench -- p2p`):
+ *  1. encrypted request/response between two node processes (256 B payload, keep-alive pool) vs a bare Koa
+ *     POST route carrying the same payload in plain JSON, same client concurrency and connection count;
+ *  2. first contact (discover + request-connection + token push + handshake): p50/p99 and sessions/s;
+ *  3. memory per established session.
+ * Node A runs in this process (it is the client); node B and the baseline server are child processes.
+ */
+import 'reflect-metadata';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Pool } from 'undici';
+import { resolveConfig } from '../core/config/load-config.js';
+import { createNode } from '../core/kernel/create-node.js';
+import { silentLogger } from '../core/kernel/logger.js';
+import { percentile, printTable, verdict } from './lib/measure.js';
+
+const root = resolve(import.meta.dirname, '..');
+const FIXTURES = join(root, 'test', 'fixtures', 'plugins');
+const SCRYPT = { N: 1024, r: 8, p: 1, maxmem: 16 * 1024 * 1024 };
+const CONCURRENCY = 16;
+const DURATION_MS = 4000;
+const payload = { text: randomBytes(96).toString('base64') }; // ~256 B of JSON with the wrapper
+
+function spawnJson(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const start = out.indexOf('{');
+      const end = out.lastIndexOf('}');
+      if (start !== -1 && end > start) {
+        try {
+          resolvePromise({ child, info: JSON.parse(out.slice(start, end + 1)) });
+        } catch {
+          /* not complete yet */
+        }
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
+  });
+}
+
+async function load(send: () => Promise<unknown>): Promise<{ rps: number; p50: number; p99: number }> {
+  const latencies: number[] = [];
+  const end = performance.now() + DURATION_MS;
+  let done = 0;
+  for (let i = 0; i < 200; i++) await send(); // warm-up
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now();
+        await send();
+        latencies.push(performance.now() - s);
+        done++;
+      }
+    }),
+  );
+  const elapsed = performance.now() - t0;
+  return { rps: (done / elapsed) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'openred-bench-p2p-'));
+const children: ChildProcess[] = [];
+try {
+  // Node A (this process) hosts the directory; node B is a child process that joins it.
+  const aConfig = resolveConfig(
+    {
+      node: { dataDir: join(dir, 'a') },
+      server: { p2p: { port: 0 }, api: { port: 0 } },
+      directory: { embedded: { host: '127.0.0.1', port: 0, allowLoopback: true } },
+      crypto: { isolation: 'inline' },
+      plugins: { dirs: [FIXTURES], packages: false, hotReload: false },
+      log: { level: 'silent' },
+    },
+    dir,
+    {},
+  );
+  const a = createNode(aConfig, { logger: silentLogger(), scrypt: SCRYPT });
+  await a.start();
+  const bConfigFile = join(dir, 'b.config.ts');
+  await writeFile(
+    bConfigFile,
+    `export default ${JSON.stringify({
+      node: { dataDir: join(dir, 'b') },
+      server: { p2p: { port: 0 }, api: { port: 0 } },
+      directory: { embedded: false, url: a.config.directory.url, publicKey: a.config.directory.publicKey },
+      plugins: { dirs: [FIXTURES], packages: false, hotReload: false },
+      log: { level: 'error' },
+    })};\n`,
+  );
+  const b = await spawnJson([join(root, 'core/bin/openred.js'), 'start', '--config', bConfigFile, '--json']);
+  children.push(b.child);
+  const bId = String(b.info.node_id);
+  const bare = await spawnJson(['--import', 'tsx', join(root, 'bench/fixtures/bare-koa-server.ts')]);
+  children.push(bare.child);
+
+  // 1. Encrypted requests vs the bare route.
+  await a.peers.connect(bId);
+  const barePool = new Pool(`http://127.0.0.1:${bare.info.port}`, { connections: 8, pipelining: 1 });
+  const body = JSON.stringify(payload);
+  const bareRun = await load(async () => {
+    const r = await barePool.request({ method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body });
+    await r.body.json();
+  });
+  const sealedRun = await load(() => a.peers.request(bId, 'POST', '/echo', payload));
+  await barePool.close();
+  printTable(`Encrypted request/response, 256 B payload, ${CONCURRENCY} concurrent, 8 connections`, [
+    { route: 'bare Koa + @koa/router (plain JSON)', 'req/s': bareRun.rps, 'p50 ms': bareRun.p50, 'p99 ms': bareRun.p99 },
+    { route: 'OpenRed session (sealed both ways)', 'req/s': sealedRun.rps, 'p50 ms': sealedRun.p50, 'p99 ms': sealedRun.p99 },
+  ]);
+  console.log(`\nratio encrypted/bare: ${verdict(sealedRun.rps / bareRun.rps, 0.6)}`);
+
+  // 2. First contact, sequential: drop the session each time so every connect is a full first contact.
+  const lat: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < 60; i++) {
+    const s = a.sessions!.current(bId);
+    if (s) a.sessions!.drop(s);
+    const t = performance.now();
+    await a.peers.connect(bId);
+    lat.push(performance.now() - t);
+  }
+  const perSec = (lat.length / (performance.now() - t0)) * 1000;
+  printTable('First contact (discover + request-connection + token push + Noise handshake)', [
+    { 'p50 ms': percentile(lat, 50), 'p99 ms': percentile(lat, 99), 'new sessions/s (sequential)': perSec },
+  ]);
+
+  // 3. Memory per established session: session-table entries with their transport state.
+  const keys = () => ({
+    grant: { grant_id: randomBytes(16).toString('base64url') } as never,
+    role: 'responder' as const,
+    peerId: 'or' + 'a'.repeat(32),
+    methods: ['aes-256-gcm', 'chacha20-poly1305'],
+    handshakeHash: randomBytes(32),
+    sendKey: randomBytes(32),
+    receiveKey: randomBytes(32),
+  });
+  const N = 5000;
+  globalThis.gc?.();
+  const before = process.memoryUsage();
+  for (let i = 0; i < N; i++) a.sessions!.add(keys());
+  globalThis.gc?.();
+  const after = process.memoryUsage();
+  printTable('Memory per established session', [
+    {
+      sessions: N,
+      'heap bytes/session': Math.round((after.heapUsed - before.heapUsed) / N),
+      'total bytes/session (heap + external)': Math.round(
+        (after.heapUsed + after.external + after.arrayBuffers - before.heapUsed - before.external - before.arrayBuffers) / N,
+      ),
+    },
+  ]);
+  await a.stop();
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  await rm(dir, { recursive: true, force: true });
+}
+process.exit(0);
