@@ -205,7 +205,7 @@ async function engineHandshake(ea: CryptoEngine, eb: CryptoEngine): Promise<() =
 
 if (wanted('handshake')) {
   console.log('measuring handshakes...');
-  const noise = await ratioOf(async () => idealHandshake(await primitives()), noiseHandshake, 5, 600);
+  const noise = await ratioOf(async () => idealHandshake(await primitives()), noiseHandshake, 9, 300);
   const [ia, ib] = await engines('inline');
   const [pa, pb] = await engines('process');
   const inlineHs = await engineHandshake(ia, ib);
@@ -332,7 +332,7 @@ if (wanted('tokens')) {
     3,
     600,
   );
-  const opened = await ratioOf(async () => idealOpen(await primitives()), openOne, 3, 600);
+  const opened = await ratioOf(async () => idealOpen(await primitives()), openOne, 5, 300);
   printTable('Tokens (HPKE through @hpke/core, WebCrypto X25519 + JS ChaCha20-Poly1305)', [
     {
       case: 'issue pair (2 HPKE seals + 2 Ed25519 signatures)',

@@ -73,7 +73,15 @@ try {
     {
       node: { dataDir: join(dir, 'a') },
       server: { p2p: { port: 0 }, api: { port: 0 } },
-      directory: { embedded: { host: '127.0.0.1', port: 0, allowLoopback: true } },
+      directory: {
+        embedded: {
+          host: '127.0.0.1',
+          port: 0,
+          allowLoopback: true,
+          // The first-contact loop asks for many grants in a row; the default limit is for real communities.
+          rateLimits: { connectionsPerNode: { perSecond: 1000, burst: 1000 }, perNode: { perSecond: 1000, burst: 1000 } },
+        },
+      },
       crypto: { isolation: 'inline' },
       plugins: { dirs: [FIXTURES], packages: false, hotReload: false },
       log: { level: 'silent' },

@@ -239,7 +239,7 @@ export class PeerService implements PeerClient {
     path: string,
     headers: Record<string, string>,
     body: string | undefined,
-    timeoutMs = this.#o.requestTimeoutMs ?? 10_000,
+    timeoutMs?: number,
   ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; json: unknown }> {
     const origin = new URL(base);
     const prefix = origin.pathname.replace(/\/+$/, '');
@@ -250,7 +250,8 @@ export class PeerService implements PeerClient {
         path: prefix + path,
         headers,
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        // The pool's headers/body timeouts bound every request; a signal is only needed for a shorter one.
+        ...(timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
       });
     } catch (err) {
       // Only a failure to connect is safe to retry: the request cannot have reached the peer. A timeout or a
@@ -273,19 +274,30 @@ export class PeerService implements PeerClient {
       );
     }
     const max = this.#o.maxResponseBytes ?? 16 * 1024 * 1024;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > max) {
-        res.body.destroy();
-        throw new UpstreamError('peer answer too large', 'OR_ERR_PEER_ANSWER', 502);
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      res.body.destroy();
+      throw new UpstreamError('peer answer too large', 'OR_ERR_PEER_ANSWER', 502);
+    }
+    let raw: Buffer;
+    if (Number.isFinite(declared)) {
+      raw = Buffer.from(await res.body.arrayBuffer());
+    } else {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > max) {
+          res.body.destroy();
+          throw new UpstreamError('peer answer too large', 'OR_ERR_PEER_ANSWER', 502);
+        }
+        chunks.push(chunk as Buffer);
       }
-      chunks.push(chunk as Buffer);
+      raw = Buffer.concat(chunks, size);
     }
     let json: unknown;
     try {
-      json = size === 0 ? undefined : JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      json = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
     } catch {
       throw new UpstreamError(
         `peer answered ${res.statusCode} with something that is not JSON`,
