@@ -48,6 +48,13 @@ export interface PluginContext<Config = unknown> {
   service<T>(name: string): T;
   /** Offers a service to plugins that load after this one (list this plugin in their `dependsOn`). */
   provide<T>(name: string, value: T): void;
+  /**
+   * A stable 32-byte key for encrypting this plugin's data at rest, derived inside the crypto engine from
+   * the node secret and scoped to the plugin and `label` (the node secret itself is never exposed).
+   * @example
+   * const key = await ctx.deriveKey('files-at-rest');
+   */
+  deriveKey(label: string): Promise<Buffer>;
   /** Registers cleanup to run when this plugin version is unloaded (after its in-flight requests end). */
   onTeardown(fn: () => void | Promise<void>): void;
 }

@@ -30,6 +30,8 @@ export interface PluginRuntime {
   storage: PluginStorageRoot;
   peers: PeerClient;
   node: NodeInfo;
+  /** Derives an at-rest key in the crypto engine (labels are namespaced per plugin by the caller). */
+  deriveKey(label: string): Promise<Buffer>;
   /** Checks a cipher method's conformance now (so setup fails early); registration happens at commit. */
   checkCipher(method: CipherMethod, vectors: CipherVector[]): void;
 }
@@ -119,6 +121,12 @@ export function createPluginContext(
     provide: (serviceName, value) => {
       generation.assertOpen('service provided');
       generation.provided.set(serviceName, value);
+    },
+    deriveKey: (label) => {
+      if (typeof label !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(label)) {
+        throw new PluginError(name, `invalid key label ${JSON.stringify(label)}`);
+      }
+      return runtime.deriveKey(`plugin/${name}/${label}`);
     },
     onTeardown: (fn) => {
       generation.disposers.push(fn);

@@ -218,7 +218,10 @@ export class PeerService implements PeerClient {
     const inner = JSON.parse(
       session.transport.open(res.json, responseAad(method, url, envelope.n)).toString('utf8'),
     ) as ResponsePlaintext;
-    return { status: inner.s, body: inner.b as T };
+    // A route that answered bytes (a Buffer) arrives as `{$bytes: base64}`: hand the plugin a Buffer again.
+    const b = inner.b as { $bytes?: unknown } | undefined;
+    const bodyOut = b && typeof b === 'object' && typeof b.$bytes === 'string' ? Buffer.from(b.$bytes, 'base64') : inner.b;
+    return { status: inner.s, body: bodyOut as T };
   }
 
   async #postJson<T>(base: string, path: string, body: unknown): Promise<T> {
