@@ -123,7 +123,7 @@ export function createPluginContext(
       generation.provided.set(serviceName, value);
     },
     deriveKey: (label) => {
-      if (typeof label !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(label)) {
+      if (typeof label !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(label)) {
         throw new PluginError(name, `invalid key label ${JSON.stringify(label)}`);
       }
       return runtime.deriveKey(`plugin/${name}/${label}`);
