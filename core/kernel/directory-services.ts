@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { OpenRedConfig } from '../config/types.js';
 import { loadOrCreateDirectoryKey } from '../crypto/directory-key.js';
 import { DirectoryClient } from '../directory/client.js';
-import type { DirectoryOptions } from '../directory/options.js';
+import { resolveDirectoryOptions, type DirectoryOptions } from '../directory/options.js';
+import { ConfigError } from '../errors.js';
 import { PresenceReporter } from '../directory/presence-reporter.js';
 import { startDirectory, type RunningDirectory } from '../directory/start.js';
 import type { Service } from './lifecycle.js';
@@ -15,8 +16,35 @@ import type { OpenRedNode } from './node.js';
 export function prepareDirectory(config: OpenRedConfig): void {
   const embedded = config.directory.embedded;
   if (!embedded) return;
+  checkEmbeddedOptions(config);
   const key = loadOrCreateDirectoryKey(embeddedDataDir(config));
   config.directory.publicKey = key.publicKey;
+}
+
+/** The embedded directory's options: the config's `directory.embedded` with the node's data folder. */
+function embeddedOptions(config: OpenRedConfig): DirectoryOptions {
+  const embedded = config.directory.embedded;
+  if (!embedded) return {};
+  const { allowLoopback, ...rest } = embedded;
+  const options = rest as DirectoryOptions;
+  return {
+    ...options,
+    dataDir: embeddedDataDir(config),
+    outbound: { ...(options.outbound ?? {}), allowLoopback: allowLoopback ?? true },
+  };
+}
+
+/** Validates the embedded directory's settings now, so a typo is a config error, not a failed start. */
+function checkEmbeddedOptions(config: OpenRedConfig): void {
+  try {
+    resolveDirectoryOptions(embeddedOptions(config));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const problems = err.problems.map((p) =>
+      p.replace(/^directory\//, 'directory.embedded.').replace(/\//g, '.'),
+    );
+    throw new ConfigError(`invalid config: ${problems[0]}`, problems);
+  }
 }
 
 function embeddedDataDir(config: OpenRedConfig): string {
@@ -38,15 +66,7 @@ export function directoryServices(node: OpenRedNode): Service[] {
       name: 'directory',
       dependsOn: ['storage'],
       start: async () => {
-        const { host, port, allowLoopback, ...rest } = embedded;
-        const options: DirectoryOptions = {
-          ...(rest as DirectoryOptions),
-          host,
-          port,
-          dataDir: embeddedDataDir(config),
-          outbound: { ...((rest as DirectoryOptions).outbound ?? {}), allowLoopback: allowLoopback ?? true },
-        };
-        running = await startDirectory(options, {
+        running = await startDirectory(embeddedOptions(config), {
           clock: node.clock,
           logger: node.log.child({ component: 'directory' }),
         });

@@ -60,6 +60,8 @@ export class Lifecycle {
 
   async start(): Promise<void> {
     for (const service of this.order()) {
+      // stop() during start (a signal while starting): start nothing more.
+      if (this.#stopping) throw stoppedWhileStarting();
       const t0 = performance.now();
       try {
         await service.start();
@@ -67,6 +69,11 @@ export class Lifecycle {
         this.#log.error({ err, service: service.name }, 'service failed to start');
         await this.stop();
         throw err;
+      }
+      if (this.#stopping) {
+        // The running stop() only knows the services started before it was called: stop this one too.
+        await this.#stopOne(service);
+        throw stoppedWhileStarting();
       }
       this.#started.push(service);
       this.#log.debug({ service: service.name, ms: Math.round(performance.now() - t0) }, 'service started');
@@ -80,14 +87,20 @@ export class Lifecycle {
   }
 
   async #stopAll(): Promise<void> {
-    for (const service of [...this.#started].reverse()) {
-      try {
-        await service.stop();
-        this.#log.debug({ service: service.name }, 'service stopped');
-      } catch (err) {
-        this.#log.error({ err, service: service.name }, 'service failed to stop');
-      }
-    }
+    for (const service of [...this.#started].reverse()) await this.#stopOne(service);
     this.#started = [];
   }
+
+  async #stopOne(service: Service): Promise<void> {
+    try {
+      await service.stop();
+      this.#log.debug({ service: service.name }, 'service stopped');
+    } catch (err) {
+      this.#log.error({ err, service: service.name }, 'service failed to stop');
+    }
+  }
+}
+
+function stoppedWhileStarting(): OpenRedError {
+  return new OpenRedError('OR_ERR_STOPPED', 'stopped while starting', 503);
 }

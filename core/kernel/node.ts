@@ -1,3 +1,5 @@
+// tsyringe needs the Reflect metadata polyfill before it loads; importing it here keeps every embedder safe.
+import 'reflect-metadata';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
