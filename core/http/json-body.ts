@@ -19,7 +19,11 @@ export interface JsonBodyOptions {
 /** Reads the body as a stream, refusing to buffer more than `maxBytes` (413 before the whole body arrives). */
 export async function readBody(ctx: Context, maxBytes: number): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) throw bodyTooLarge(maxBytes);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    // Without this, Node keeps the connection for reuse and reads (and discards) the whole declared body.
+    ctx.set('Connection', 'close');
+    throw bodyTooLarge(maxBytes);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {

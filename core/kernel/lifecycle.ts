@@ -20,6 +20,8 @@ export class Lifecycle {
   readonly #log: Logger;
   #started: Service[] = [];
   #stopping: Promise<void> | null = null;
+  /** Settles when the service being started (if any) has finished starting, successfully or not. */
+  #starting: Promise<void> = Promise.resolve();
 
   constructor(log: Logger) {
     this.#log = log;
@@ -63,19 +65,17 @@ export class Lifecycle {
       // stop() during start (a signal while starting): start nothing more.
       if (this.#stopping) throw stoppedWhileStarting();
       const t0 = performance.now();
+      const starting = service.start();
+      this.#starting = starting.then(noop, noop);
       try {
-        await service.start();
+        await starting;
       } catch (err) {
         this.#log.error({ err, service: service.name }, 'service failed to start');
         await this.stop();
         throw err;
       }
-      if (this.#stopping) {
-        // The running stop() only knows the services started before it was called: stop this one too.
-        await this.#stopOne(service);
-        throw stoppedWhileStarting();
-      }
       this.#started.push(service);
+      if (this.#stopping) throw stoppedWhileStarting();
       this.#log.debug({ service: service.name, ms: Math.round(performance.now() - t0) }, 'service started');
     }
   }
@@ -87,8 +87,11 @@ export class Lifecycle {
   }
 
   async #stopAll(): Promise<void> {
-    for (const service of [...this.#started].reverse()) await this.#stopOne(service);
-    this.#started = [];
+    // A service still starting finishes first, so it is stopped too (start() then starts nothing more).
+    await this.#starting;
+    for (let service = this.#started.pop(); service; service = this.#started.pop()) {
+      await this.#stopOne(service);
+    }
   }
 
   async #stopOne(service: Service): Promise<void> {
@@ -100,6 +103,8 @@ export class Lifecycle {
     }
   }
 }
+
+function noop(): void {}
 
 function stoppedWhileStarting(): OpenRedError {
   return new OpenRedError('OR_ERR_STOPPED', 'stopped while starting', 503);

@@ -19,8 +19,12 @@ import type { PeerPool } from './peer-pool.js';
 import { sessionInfo, type PeerSession } from './peer-session.js';
 import type { SessionTable } from './session-table.js';
 import {
+  COUNTER_HEADER,
   ENVELOPE_HEADER,
+  EPOCH_HEADER,
   SEALED_HEADER,
+  STATUS_HEADER,
+  binaryResponseAad,
   SESSION_HEADER,
   requestAad,
   responseAad,
@@ -214,14 +218,23 @@ export class PeerService implements PeerClient {
       options.timeoutMs,
     );
     this.#o.sessions.touch(session);
-    if (res.headers[SEALED_HEADER] !== '1') throw plainError(res.status, res.json);
+    const sealed = res.headers[SEALED_HEADER];
+    if (sealed === 'bin') {
+      // A route that answered bytes: sealed as one raw envelope, its epoch, counter and status in headers.
+      const status = Number(res.headers[STATUS_HEADER]);
+      const bytes = session.transport.openRaw(
+        { e: Number(res.headers[EPOCH_HEADER]), n: parseCounter(res.headers[COUNTER_HEADER]), ct: res.raw },
+        binaryResponseAad(method, url, envelope.n, status),
+      );
+      return { status, body: bytes as T };
+    }
+    if (sealed !== '1') throw plainError(res.status, parseJson(res.raw, res.status));
     const inner = JSON.parse(
-      session.transport.open(res.json, responseAad(method, url, envelope.n)).toString('utf8'),
+      session.transport
+        .open(parseJson(res.raw, res.status), responseAad(method, url, envelope.n))
+        .toString('utf8'),
     ) as ResponsePlaintext;
-    // A route that answered bytes (a Buffer) arrives as `{$bytes: base64}`: hand the plugin a Buffer again.
-    const b = inner.b as { $bytes?: unknown } | undefined;
-    const bodyOut = b && typeof b === 'object' && typeof b.$bytes === 'string' ? Buffer.from(b.$bytes, 'base64') : inner.b;
-    return { status: inner.s, body: bodyOut as T };
+    return { status: inner.s, body: inner.b as T };
   }
 
   async #postJson<T>(base: string, path: string, body: unknown): Promise<T> {
@@ -232,8 +245,9 @@ export class PeerService implements PeerClient {
       { 'content-type': 'application/json' },
       JSON.stringify(body),
     );
-    if (res.status !== 200) throw plainError(res.status, res.json);
-    return res.json as T;
+    const json = parseJson(res.raw, res.status);
+    if (res.status !== 200) throw plainError(res.status, json);
+    return json as T;
   }
 
   async #raw(
@@ -243,7 +257,7 @@ export class PeerService implements PeerClient {
     headers: Record<string, string>,
     body: string | undefined,
     timeoutMs?: number,
-  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; json: unknown }> {
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; raw: Buffer }> {
     const origin = new URL(base);
     const prefix = origin.pathname.replace(/\/+$/, '');
     let res: UndiciDispatcher.ResponseData;
@@ -298,17 +312,7 @@ export class PeerService implements PeerClient {
       }
       raw = Buffer.concat(chunks, size);
     }
-    let json: unknown;
-    try {
-      json = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw new UpstreamError(
-        `peer answered ${res.statusCode} with something that is not JSON`,
-        'OR_ERR_PEER_ANSWER',
-        502,
-      );
-    }
-    return { status: res.statusCode, headers: res.headers, json };
+    return { status: res.statusCode, headers: res.headers, raw };
   }
 
   #info(s: PeerSession): PeerSessionInfo {
@@ -320,6 +324,25 @@ export class PeerService implements PeerClient {
   forget(peer: string): void {
     this.#addresses.delete(peer);
   }
+}
+
+function parseJson(raw: Buffer, status: number): unknown {
+  try {
+    return raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new UpstreamError(
+      `peer answered ${status} with something that is not JSON`,
+      'OR_ERR_PEER_ANSWER',
+      502,
+    );
+  }
+}
+
+function parseCounter(value: string | string[] | undefined): bigint {
+  if (typeof value !== 'string' || !/^\d{1,20}$/.test(value)) {
+    throw new UpstreamError('peer answered a malformed sealed body', 'OR_ERR_PEER_ANSWER', 502);
+  }
+  return BigInt(value);
 }
 
 function plainError(status: number, json: unknown): OpenRedError {

@@ -5,9 +5,15 @@ import { UnauthorizedError, ValidationError } from '../../errors.js';
 import { describeError } from '../../http/error-handler.js';
 import { exceedsJsonDepth } from '../../http/json-depth.js';
 import type { SessionTable } from './session-table.js';
+import { Readable } from 'node:stream';
+import type { TransportSession } from '../../crypto/transport/transport-session.js';
 import {
+  COUNTER_HEADER,
   ENVELOPE_HEADER,
+  EPOCH_HEADER,
   SEALED_HEADER,
+  STATUS_HEADER,
+  binaryResponseAad,
   SESSION_HEADER,
   requestAad,
   responseAad,
@@ -45,10 +51,11 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
       await next();
       const status =
         ctx.body === undefined || ctx.body === null ? (ctx.status === 404 ? 204 : ctx.status) : ctx.status;
-      reply = {
-        s: status,
-        b: Buffer.isBuffer(ctx.body) ? { $bytes: ctx.body.toString('base64') } : ctx.body,
-      };
+      if (Buffer.isBuffer(ctx.body)) {
+        sealBytes(ctx, session.transport, ctx.body, status, (envelope as { n: number | string }).n);
+        return;
+      }
+      reply = { s: status, b: ctx.body };
     } catch (err) {
       const e = describeError(err, log, ctx.state.requestId as string | undefined);
       const error =
@@ -65,6 +72,29 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
     ctx.status = reply.s === 204 ? 200 : reply.s;
     ctx.set(SEALED_HEADER, '1');
   };
+}
+
+/** Seals a byte answer as one raw envelope: no base64, no JSON (see wire.ts). */
+function sealBytes(
+  ctx: Context,
+  transport: TransportSession,
+  bytes: Buffer,
+  status: number,
+  counter: number | string,
+): void {
+  const raw = transport.sealRaw(bytes, binaryResponseAad(ctx.method, ctx.url, counter, status));
+  const parts = raw.ct instanceof Uint8Array ? [raw.ct] : [...raw.ct];
+  ctx.status = status;
+  ctx.set(SEALED_HEADER, 'bin');
+  ctx.set(EPOCH_HEADER, String(raw.e));
+  ctx.set(COUNTER_HEADER, raw.n.toString());
+  ctx.set(STATUS_HEADER, String(status));
+  ctx.type = 'application/octet-stream';
+  ctx.body =
+    parts.length === 1
+      ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength)
+      : Readable.from(parts);
+  ctx.length = parts.reduce((n, p) => n + p.length, 0);
 }
 
 function envelopeFromHeader(value: string): unknown {

@@ -6,6 +6,9 @@
  *             plaintext = JSON `{b?: body, h?: headers}`, AAD = "openred/req/v1" \n METHOD \n URL
  *   response: the envelope is the JSON body, header `OpenRed-Sealed: 1`.
  *             plaintext = JSON `{s: status, b?: body}`, AAD = "openred/res/v1" \n METHOD \n URL \n request n
+ *   bytes:    when a route answers a Buffer, the body is the raw ciphertext || tag, with `OpenRed-Sealed: bin`,
+ *             `OpenRed-Epoch`, `OpenRed-Counter`, `OpenRed-Status`; AAD = "openred/res-bin/v1" \n METHOD \n
+ *             URL \n request n \n status (no base64, no JSON: file chunks cost one AEAD pass).
  *
  * Binding the method and URL stops an envelope from being replayed to another route; binding the request's
  * counter into the response's AAD stops a response from being swapped with another one.
@@ -13,6 +16,10 @@
 export const SESSION_HEADER = 'openred-session';
 export const ENVELOPE_HEADER = 'openred-envelope';
 export const SEALED_HEADER = 'openred-sealed';
+/** Binary responses (a route answered bytes): the raw envelope's epoch, counter and the status travel here. */
+export const EPOCH_HEADER = 'openred-epoch';
+export const COUNTER_HEADER = 'openred-counter';
+export const STATUS_HEADER = 'openred-status';
 
 export function requestAad(method: string, url: string): Buffer {
   return Buffer.from(`openred/req/v1\n${method.toUpperCase()}\n${url}`);
@@ -20,6 +27,18 @@ export function requestAad(method: string, url: string): Buffer {
 
 export function responseAad(method: string, url: string, requestCounter: number | string): Buffer {
   return Buffer.from(`openred/res/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}`);
+}
+
+/** AAD of a binary response: also binds the status, which travels in a header. */
+export function binaryResponseAad(
+  method: string,
+  url: string,
+  requestCounter: number | string,
+  status: number,
+): Buffer {
+  return Buffer.from(
+    `openred/res-bin/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}\n${status}`,
+  );
 }
 
 export interface RequestPlaintext {

@@ -68,6 +68,27 @@ describe('node-to-node sessions (directory + 3 nodes, in process)', function () 
     expect(n3.sessions!.size).to.equal(before + 1);
   });
 
+  it('byte answers arrive as Buffers through one raw sealed envelope', async () => {
+    const r = await a.peers.request<Buffer>(b.id, 'GET', '/echo/bytes/300000');
+    expect(r.status).to.equal(200);
+    expect(Buffer.isBuffer(r.body)).to.equal(true);
+    expect(r.body.length).to.equal(300000);
+    expect(r.body.every((v, i) => v === i % 251)).to.equal(true);
+    // On the wire it is ciphertext: fetch it raw with a valid envelope and look.
+    const session = a.sessions!.current(b.id)!;
+    const env = session.transport.seal(Buffer.from('{}'), requestAad('GET', '/p2p/echo/bytes/64'));
+    const res = await fetch(`${b.urls.p2p}/p2p/echo/bytes/64`, {
+      headers: {
+        'openred-session': session.id,
+        'openred-envelope': toB64u(Buffer.from(JSON.stringify(env))),
+      },
+    });
+    expect(res.headers.get('openred-sealed')).to.equal('bin');
+    const wire = Buffer.from(await res.arrayBuffer());
+    expect(wire.length).to.equal(64 + 16);
+    expect(wire.subarray(0, 64).equals(Buffer.from(Array.from({ length: 64 }, (_, i) => i)))).to.equal(false);
+  });
+
   it('plugin errors travel sealed, with their status and code', async () => {
     const r = await a.peers.request<{ error: { code: string } }>(b.id, 'POST', '/echo/fail', {});
     expect(r.status).to.equal(409);

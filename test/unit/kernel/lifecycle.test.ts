@@ -110,3 +110,31 @@ describe('kernel/lifecycle', () => {
     expect(events.slice(3)).to.deep.equal(['stop c', 'stop b', 'stop a']);
   });
 });
+
+describe('kernel/lifecycle stop during start', () => {
+  it('waits for the service being started, stops it with the others, and starts nothing more', async () => {
+    const events: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const lc = new Lifecycle(silentLogger());
+    const svc = (name: string, dependsOn: string[], start: () => Promise<void> = async () => undefined) => ({
+      name,
+      dependsOn,
+      start: async () => {
+        await start();
+        events.push(`start ${name}`);
+      },
+      stop: async () => void events.push(`stop ${name}`),
+    });
+    lc.add(svc('a', []));
+    lc.add(svc('b', ['a'], () => gate));
+    lc.add(svc('c', ['b']));
+    const starting = lc.start().catch((err: { code: string }) => err.code);
+    await new Promise((r) => setImmediate(r)); // a started, b is starting
+    const stopping = lc.stop();
+    release();
+    await stopping;
+    expect(await starting).to.equal('OR_ERR_STOPPED');
+    expect(events).to.deep.equal(['start a', 'start b', 'stop b', 'stop a']);
+  });
+});
