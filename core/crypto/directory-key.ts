@@ -11,7 +11,7 @@ import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:cryp
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CryptoError } from '../errors.js';
-import { assertPrivateFile, createFileExclusiveSync, ensurePrivateDir } from './atomic-file.js';
+import { assertPrivateFile, createFileExclusiveSync, ensurePrivateDir } from '../storage/atomic-file.js';
 import { toB64u } from './encoding.js';
 import { keyFingerprint } from './identity.js';
 import { rawPublicKey } from './keys.js';

@@ -12,7 +12,7 @@ import { randomBytes, scrypt as scryptCb, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CryptoError } from '../errors.js';
-import { assertPrivateFile, createFileExclusiveSync, ensurePrivateDir } from './atomic-file.js';
+import { assertPrivateFile, createFileExclusiveSync, ensurePrivateDir } from '../storage/atomic-file.js';
 import { canonicalBytes } from './canonical-json.js';
 import { chacha20Poly1305 } from './ciphers/chacha20-poly1305.js';
 import { fromB64u, toB64u } from './encoding.js';
