@@ -13,6 +13,7 @@ export default tseslint.config(
       'test-results/**',
       'docs/api/**',
       'templates/**',
+      '.scratch/**',
     ],
   },
   js.configs.recommended,

@@ -29,5 +29,7 @@ export const errors = {
   conflict: (code: string, message: string) => new PluginHttpError(code, message, 409),
   gone: (code: string, message: string) => new PluginHttpError(code, message, 410),
   tooLarge: (code: string, message: string) => new PluginHttpError(code, message, 413),
+  /** 429; set a `Retry-After` header with `req.header()` before throwing, when the wait is known. */
+  tooManyRequests: (code: string, message: string) => new PluginHttpError(code, message, 429),
   unavailable: (code: string, message: string) => new PluginHttpError(code, message, 503),
 };

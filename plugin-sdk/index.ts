@@ -21,5 +21,31 @@ export type { CipherMethod, CipherVector, CipherRegistrar } from './ciphers.js';
 export type { EventBus, EventHandler } from './events.js';
 export type { PluginStorage, Collection } from './storage.js';
 export type { PeerClient, PeerRequestOptions, PeerResponse, PeerSessionInfo } from './peers.js';
+export { sessionOf } from './peers.js';
+export { OWNER_GUARD_SERVICE, PEER_PROOF_SERVICE, requireOwner, ownerOf } from './auth.js';
+export type {
+  OwnerGuard,
+  OwnerSession,
+  OwnerCredentials,
+  PeerProof,
+  PeerProofService,
+} from './auth.js';
+export { AUDIT_EVENT, recordAudit } from './audit.js';
+export type { AuditRecord } from './audit.js';
+export {
+  KERNEL_STATUS_SERVICE,
+  KERNEL_PLUGINS_SERVICE,
+  KERNEL_REQUESTS_SERVICE,
+  KERNEL_HEALTH_SERVICE,
+  METRICS_ENDPOINT_SERVICE,
+} from './observability.js';
+export type {
+  MetricsEndpoint,
+  PluginStatusInfo,
+  RequestObservation,
+  RequestObserver,
+  RequestObservers,
+  KernelHealth,
+} from './observability.js';
 export type { PluginLogger } from './logger.js';
 export { errors, PluginHttpError } from './errors.js';

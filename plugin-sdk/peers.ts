@@ -13,12 +13,29 @@ export interface PeerResponse<T = unknown> {
 }
 
 export interface PeerSessionInfo {
+  /**
+   * The session id, derived from the handshake so both sides name it the same (peer routes see theirs with
+   * `sessionOf(req)`); useful to bind a proof to one session.
+   */
+  id?: string;
   peer: string;
   method: string;
   epoch: number;
   establishedAt: number;
   lastActivityAt: number;
   role: 'initiator' | 'responder';
+}
+
+/**
+ * The session a peer request arrived on (peer routes only): the same id the sending node sees in
+ * `ctx.peers.sessions()`.
+ * @example
+ * ctx.p2p.post('/proof', (req) => ({ session: sessionOf(req)?.id }));
+ */
+export function sessionOf(req: { koa: { state: Record<string, unknown> } }): { id: string; peer: string } | undefined {
+  const session = req.koa.state.session as { id?: unknown; peerId?: unknown } | undefined;
+  if (!session || typeof session.id !== 'string' || typeof session.peerId !== 'string') return undefined;
+  return { id: session.id, peer: session.peerId };
 }
 
 /** Talking to other nodes: end-to-end encrypted, authenticated, over a pooled connection. */

@@ -82,10 +82,10 @@ export interface RouteRegistrar {
     handler: RouteHandler<Infer<B>, Infer<P>>,
   ): void;
   patch(path: string, handler: RouteHandler): void;
-  delete<const P extends Schema | undefined = undefined>(
+  delete<const P extends Schema | undefined = undefined, const Q extends Schema | undefined = undefined>(
     path: string,
-    options: RouteOptions<undefined, P>,
-    handler: RouteHandler<undefined, Infer<P>>,
+    options: RouteOptions<undefined, P, Q>,
+    handler: RouteHandler<undefined, Infer<P>, Infer<Q>>,
   ): void;
   delete(path: string, handler: RouteHandler): void;
 }

@@ -5,7 +5,7 @@ export class CliExit extends Error {
   }
 }
 
-/** Prints `data` as JSON when --json was given, else through `human`. */
+/** Prints `data` as one line of JSON when --json was given (easy to parse line by line), else `human()`. */
 export function print(json: boolean | undefined, data: unknown, human: () => string): void {
-  process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : human() + '\n');
+  process.stdout.write(json ? JSON.stringify(data) + '\n' : human() + '\n');
 }

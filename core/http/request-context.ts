@@ -36,15 +36,21 @@ export class RequestState {
 
 /**
  * Gives each request an id (the caller's `X-Request-Id` when well-formed, else a new one), a child logger,
- * a timeout for the handler, and one structured log line when it ends.
+ * a timeout for the handler, and one structured log line when it ends. `onRequest`, when given, is told
+ * about each request as it starts (the kernel's request observers hook in there).
  */
-export function requestContext(log: Logger, handlerTimeoutMs: number) {
+export function requestContext(
+  log: Logger,
+  handlerTimeoutMs: number,
+  onRequest?: (ctx: Context, startedAt: number) => void,
+) {
   return async function requestContextMiddleware(ctx: Context, next: Next): Promise<void> {
     const given = ctx.get('x-request-id');
     const id = REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++lastId).toString(36)}`;
     ctx.state = Object.assign(new RequestState(log, id), ctx.state);
     ctx.set('X-Request-Id', id);
     const started = performance.now();
+    onRequest?.(ctx, started);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

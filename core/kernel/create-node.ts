@@ -43,8 +43,8 @@ export function createNode(loaded: LoadedConfig, options: CreateNodeOptions = {}
   const clock = options.clock ?? systemClock;
   // The engine records consumed grants through the session layer's ledger (the token store), so a replayed
   // handshake fails even across restarts; the layer needs the engine for handshakes: resolve the cycle lazily.
-  let layer: SessionLayer | undefined;
-  const ledger: GrantLedger = { consume: (id, exp) => layer!.ledger.consume(id, exp) };
+  const ref: { layer?: SessionLayer } = {};
+  const ledger: GrantLedger = { consume: (id, exp) => ref.layer!.ledger.consume(id, exp) };
   const engine: CryptoEngine = createCryptoEngine({
     mode: config.crypto.isolation,
     keyDir: join(config.node.dataDir, 'keys'),
@@ -56,7 +56,8 @@ export function createNode(loaded: LoadedConfig, options: CreateNodeOptions = {}
     scrypt: options.scrypt,
     log: (level, msg) => log[level]({ component: 'crypto' }, msg),
   });
-  layer = createSessionLayer({ engine, registry, config, clock, log });
+  const layer = createSessionLayer({ engine, registry, config, clock, log });
+  ref.layer = layer;
   return new OpenRedNode({
     config,
     configFile: loaded.file,

@@ -65,7 +65,7 @@ export class Lifecycle {
       // stop() during start (a signal while starting): start nothing more.
       if (this.#stopping) throw stoppedWhileStarting();
       const t0 = performance.now();
-      const starting = service.start();
+      const starting = new Promise<void>((resolve) => resolve(service.start())); // sync throws included
       this.#starting = starting.then(noop, noop);
       try {
         await starting;

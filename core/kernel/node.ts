@@ -255,6 +255,18 @@ export class OpenRedNode {
     if (!file) return;
     try {
       const { config } = await loadConfigFile(file);
+      const changed = Object.keys(config).filter(
+        (k) =>
+          k !== 'modules' &&
+          JSON.stringify(config[k as keyof OpenRedConfig]) !==
+            JSON.stringify(this.config[k as keyof OpenRedConfig]),
+      );
+      if (changed.length > 0) {
+        this.log.warn(
+          { file, sections: changed },
+          'config sections other than modules changed: restart the node to apply them',
+        );
+      }
       this.config.modules = config.modules;
       await this.host.applyConfig(this.config);
       this.events.emit('config.changed', { file });

@@ -19,21 +19,38 @@ export function createSurfaceApp(options: {
   kernelRouter?: Router;
   limits: HttpLimits;
   log: Logger;
+  /** Runs before any kernel route (the owner surface's access rule; plugin routes get it as a stage). */
+  kernelGuard?: Koa.Middleware;
+  /** Told about every request as it starts (request observers). */
+  onRequest?: (ctx: Koa.Context, startedAt: number) => void;
+  /** Requests outside the surface prefix this surface also answers (`GET /metrics` on the owner surface). */
+  rootRoutes?: ReadonlyMap<string, Koa.Middleware>;
 }): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true; // errors are logged by errorHandler, with request ids
   app.use(errorHandler(options.log));
-  app.use(requestContext(options.log, options.limits.handlerTimeoutMs));
+  app.use(requestContext(options.log, options.limits.handlerTimeoutMs, options.onRequest));
+  if (options.rootRoutes) {
+    const rootRoutes = options.rootRoutes;
+    app.use((ctx, next) => {
+      const handler = ctx.method === 'GET' ? rootRoutes.get(ctx.path) : undefined;
+      return handler ? handler(ctx, next) : next();
+    });
+  }
   if (options.kernelRouter) {
     const router = options.kernelRouter;
     const routes = router.routes() as unknown as Koa.Middleware;
     const allowedMethods = router.allowedMethods({ throw: false }) as unknown as Koa.Middleware;
     const mayMatch = kernelSegmentFilter(router, options.surface);
+    const guard = options.kernelGuard;
+    const enter = (ctx: Koa.Context, next: Koa.Next) => routes(ctx, () => allowedMethods(ctx, next));
     // Most requests are for plugins: enter the kernel router (which parses the Host header and builds a
     // middleware chain per request) only when one of its routes matches the path.
     app.use((ctx, next) =>
       mayMatch(ctx.path) && router.match(ctx.path, ctx.method).path.length > 0
-        ? routes(ctx, () => allowedMethods(ctx, next))
+        ? guard
+          ? guard(ctx, () => enter(ctx, next))
+          : enter(ctx, next)
         : next(),
     );
   }

@@ -39,6 +39,8 @@ export interface PluginHostOptions {
   nodeModules: string[];
   /** How long a replaced version may keep running requests before its teardown runs anyway. */
   drainTimeoutMs?: number;
+  /** How long a plugin's setup() may run before it is reported as failed (default 30 s). */
+  setupTimeoutMs?: number;
   container?: DependencyContainer;
   onEvent?: (
     event: 'plugin.loaded' | 'plugin.failed' | 'plugin.unloaded',
@@ -328,8 +330,8 @@ export class PluginHost {
     try {
       const ctx = createPluginContext(generation, config, this.#o.runtime);
       child.register(PLUGIN_CONTEXT, { useValue: ctx });
-      const teardown = await def.setup(ctx as never);
-      if (typeof teardown === 'function') generation.disposers.push(teardown);
+      const teardown = await this.#runSetup(def, ctx, generation);
+      if (typeof teardown === 'function') generation.disposers.push(teardown as () => unknown);
       generation.seal(this.#o.log);
     } catch (err) {
       await generation.dispose(this.#o.log);
@@ -357,6 +359,38 @@ export class PluginHost {
     };
     this.#o.log.info({ plugin: name, version: def.version, reload: Boolean(previous) }, 'plugin loaded');
     this.#o.onEvent?.('plugin.loaded', { plugin: name, version: def.version, reload: Boolean(previous) });
+  }
+
+  /**
+   * Runs setup() with a time limit: every load, reload and config change waits in one queue, so a setup that
+   * never settles would otherwise stall the node's start and every later reload. A setup that finishes after
+   * the limit has its declarations refused and its teardown run at once.
+   */
+  async #runSetup(def: PluginDefinition, ctx: unknown, generation: PluginGeneration): Promise<unknown> {
+    const limitMs = this.#o.setupTimeoutMs ?? 30_000;
+    const setup = new Promise<unknown>((resolve) => resolve(def.setup(ctx as never)));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        generation.seal(this.#o.log);
+        reject(
+          new PluginError(
+            def.name,
+            `setup() did not finish within ${limitMs} ms`,
+            'OR_ERR_PLUGIN_SETUP_TIMEOUT',
+          ),
+        );
+        void setup.then(
+          (late) => (typeof late === 'function' ? (late as () => unknown)() : undefined),
+          () => undefined,
+        );
+      }, limitMs);
+    });
+    try {
+      return await Promise.race([setup, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #unload(record: PluginRecord, reason: string): void {

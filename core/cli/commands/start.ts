@@ -13,6 +13,15 @@ export function register(program: Command): void {
     .action(async (opts: { config: string; json?: boolean }) => {
       const loaded = await loadConfigFile(opts.config);
       const node = createNode(loaded);
+      // Handlers first: a signal that arrives while the node is starting stops it cleanly too.
+      const stopped = new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          node.log.info({ signal }, 'stopping');
+          node.stop().then(resolve, resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
       await node.start();
       const info = {
         node_id: node.id,
@@ -29,14 +38,7 @@ export function register(program: Command): void {
           'Press Ctrl-C to stop.',
         ].join('\n'),
       );
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          node.log.info({ signal }, 'stopping');
-          node.stop().then(resolve, resolve);
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
+      await stopped;
       process.exitCode = 0;
     });
 }

@@ -63,7 +63,7 @@ export class AgentClient {
 
   async #spawn(): Promise<InitResult> {
     const { plan } = this.#opts;
-    const child = fork(AGENT_ENTRY, [], {
+    const child = fork(plan.entry ?? AGENT_ENTRY, [], {
       execPath: plan.execPath,
       execArgv: plan.execArgv,
       env: plan.env,

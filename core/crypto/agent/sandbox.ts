@@ -17,7 +17,17 @@
  * "installed" (bwrap is often installed but blocked by container seccomp or user-namespace policy).
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  realpathSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +41,8 @@ export interface AgentLaunchPlan {
   execArgv: string[];
   env: Record<string, string>;
   cwd: string;
+  /** The script fork() runs: the pre-bundled agent (plain JS), or its TypeScript entry through tsx. */
+  entry: string;
 }
 
 export function findExecutable(name: string): string | undefined {
@@ -136,6 +148,51 @@ function tsxLoader(): string {
   }
 }
 
+let bundled: string | null | undefined;
+
+/**
+ * The agent as one plain-JS file, bundled with esbuild (tsx's own compiler) into node_modules/.cache: the agent
+ * then starts without a TypeScript loader, which is most of its start-up time, and needs neither the worker
+ * thread nor the child process tsx uses. The file is named by its content hash and written atomically, so
+ * concurrent nodes share it safely. Returns null (use tsx) if bundling is not possible here.
+ */
+export function bundledAgentEntry(root: string): string | null {
+  if (bundled !== undefined) return bundled;
+  bundled = null;
+  try {
+    const require = createRequire(import.meta.url);
+    const esbuild = require('esbuild') as typeof import('esbuild');
+    const out = esbuild.buildSync({
+      entryPoints: [AGENT_ENTRY],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      write: false,
+      logLevel: 'silent',
+      banner: {
+        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      },
+    });
+    const code = out.outputFiles[0]!.contents;
+    const dir = join(root, 'node_modules', '.cache', 'openred');
+    const file = join(
+      dir,
+      `crypto-agent-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`,
+    );
+    if (!existsSync(file)) {
+      mkdirSync(dir, { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, code, { mode: 0o644 });
+      renameSync(tmp, file);
+    }
+    bundled = file;
+  } catch {
+    bundled = null;
+  }
+  return bundled;
+}
+
 /** Only what node and tsx need: NODE_OPTIONS and friends could otherwise inject code into the agent. */
 function agentEnv(): Record<string, string> {
   const env: Record<string, string> = { TSX_DISABLE_CACHE: '1', PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -159,7 +216,9 @@ export function planAgentLaunch(
     ...(opts.extraReadPaths ?? []).map((p) => resolve(p)),
   ];
   const node = process.execPath;
-  const nodeArgs = ['--import', tsxLoader()];
+  const bundle = bundledAgentEntry(root);
+  const entry = bundle ?? AGENT_ENTRY;
+  const nodeArgs = bundle ? [] : ['--import', tsxLoader()];
   const env = agentEnv();
 
   if (level === 'bwrap') {
@@ -187,11 +246,13 @@ export function planAgentLaunch(
       execArgv: [...args, node, ...nodeArgs],
       env,
       cwd: root,
+      entry,
     };
   }
 
   const perm = permissionFlag()!;
-  const flags = [perm, '--allow-worker', '--allow-child-process'];
+  // tsx (only used when the bundle could not be built) needs a worker thread and a child process.
+  const flags = bundle ? [perm] : [perm, '--allow-worker', '--allow-child-process'];
   // The permission model's "experimental" and "--allow-* invalidates the model" notices would print on every
   // agent start; what they mean for this level is documented above and in docs/protocol.md.
   if (process.allowedNodeEnvironmentFlags.has('--disable-warning')) {
@@ -207,5 +268,6 @@ export function planAgentLaunch(
     execArgv: ['-rn', '--', node, ...flags, ...nodeArgs],
     env,
     cwd: root,
+    entry,
   };
 }

@@ -65,6 +65,15 @@ describe('node: hot reload', function () {
       await ws.writePlugin(name, markerPlugin(name, 1));
     }
     await ws.writePlugin('live', livePlugin(0));
+    await ws.writePlugin('helper', {
+      source: `import { definePlugin } from '@openred/plugin-sdk';
+import { word } from './lib/word.ts';
+export default definePlugin({ name: 'helper', version: '1.0.0', setup(ctx) {
+  ctx.api.get('/helper', () => ({ marker: word }));
+} });
+`,
+      files: { 'lib/word.ts': `export const word = 'first';\n` },
+    });
     g.__openredSlow = { events: [], gate: Promise.resolve(), started: () => undefined };
     await ws.writePlugin('slow', slowPlugin(1));
     t = await startNode(ws, { fromFile: true, logger: log, config: { plugins: { hotReload: true } } });
@@ -78,10 +87,19 @@ describe('node: hot reload', function () {
   });
 
   it('serves the new code after a plugin file is edited', async () => {
+    expect(await marker('helper')).to.equal('first');
     expect(await marker('edited')).to.equal(1);
     await ws.editPlugin('edited', markerPlugin('edited', 2));
     await pollUntil(async () => (await marker('edited')) === 2, { what: 'edited v2' });
     expect(await status('edited')).to.include({ state: 'active', reloads: 1, lastError: null });
+  });
+
+  it("reloads when a file the entry imports changes (the plugin's own modules are evaluated afresh)", async () => {
+    await ws.writeFileAtomic(
+      join(ws.pluginDir('helper'), 'lib', 'word.ts'),
+      `export const word = 'second';\n`,
+    );
+    await pollUntil(async () => (await marker('helper')) === 'second', { what: 'helper reloaded' });
   });
 
   it('keeps the old version serving when the new one has a syntax error, and reports why', async () => {

@@ -87,6 +87,24 @@ describe('kernel/lifecycle', () => {
     expect(events).to.deep.equal(['start a', 'start b', 'stop b', 'stop a']);
   });
 
+  it('rolls back a start that throws synchronously too', async () => {
+    const { events, service } = recorder();
+    const lc = new Lifecycle(silentLogger());
+    lc.add(service('a'));
+    lc.add({
+      name: 'sync',
+      dependsOn: ['a'],
+      start: () => {
+        throw new Error('sync failure');
+      },
+      stop: async () => undefined,
+    });
+    let error: unknown;
+    await lc.start().catch((err: unknown) => (error = err));
+    expect((error as Error).message).to.equal('sync failure');
+    expect(events).to.deep.equal(['start a', 'stop a']);
+  });
+
   it('stop is idempotent and concurrent callers share one stop', async () => {
     const { events, service } = recorder();
     const lc = new Lifecycle(silentLogger());

@@ -1,0 +1,369 @@
+import { errors, type Collection, type PluginStorage } from '@openred/plugin-sdk';
+
+/** One received message as stored. */
+export interface InboxEntry {
+  id: string;
+  from: string;
+  stream: string;
+  seq: number;
+  body: string;
+  content_type: string;
+  sent_at: number;
+  received_at: number;
+  read_at: number | null;
+  /** Set when the owner deleted it: the entry stays (without its body) so a late duplicate is still known. */
+  deleted?: true;
+}
+
+/** What the owner API shows of a message. */
+export type InboxView = Omit<InboxEntry, 'deleted' | 'stream'>;
+
+export interface IncomingMessage {
+  id: string;
+  stream: string;
+  seq: number;
+  body: string;
+  sent_at: number;
+  content_type: string;
+}
+
+interface ShardInfo {
+  name: string;
+  stream: string;
+  block: number;
+  /** Messages not deleted. */
+  count: number;
+  unread: number;
+  min_at: number;
+  max_at: number;
+}
+
+interface PeerInfo {
+  /** The sender's streams in the order they were first seen. */
+  streams: string[];
+  /** Ordered by stream (as above), then block. */
+  shards: ShardInfo[];
+}
+
+interface InboxIndex {
+  v: 1;
+  shard_size: number;
+  total: number;
+  peers: Record<string, PeerInfo>;
+}
+
+type Shard = Collection<{ messages: InboxEntry[] }>;
+
+export interface InboxQuery {
+  peer?: string;
+  since?: number;
+  unread?: boolean;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * The inbox, laid out so that storing one message rewrites two small files whatever the inbox's size:
+ *   `inbox-index`                    per peer: its streams and shards with counts and time ranges;
+ *   `in.<peer>.<stream>.<block>`     the messages of one sender stream with seq in [block*N, (block+1)*N),
+ *                                    sorted by seq (N = shard_size, fixed when the inbox is created).
+ * A peer's messages are kept in the sender's sequence order, so a message that arrives late (retried) lands in
+ * its place. De-duplication looks in the one shard a message's seq designates, so it costs the same at 100
+ * messages or 10 million.
+ */
+export class Inbox {
+  readonly #storage: PluginStorage;
+  readonly #index: Collection<InboxIndex>;
+  readonly #maxInbox: () => number;
+  readonly #shards = new Map<string, Promise<Shard>>();
+  /** peer/id → write in progress: a duplicate must not be acknowledged before the original is on disk. */
+  readonly #pending = new Map<string, Promise<unknown>>();
+  /** id → shard names, built on first use by mark-read/delete (it reads every shard once). */
+  #ids: Map<string, string[]> | undefined;
+
+  private constructor(storage: PluginStorage, index: Collection<InboxIndex>, maxInbox: () => number) {
+    this.#storage = storage;
+    this.#index = index;
+    this.#maxInbox = maxInbox;
+  }
+
+  static async open(storage: PluginStorage, options: { shardSize: number; maxInbox: () => number }) {
+    const index = await storage.collection<InboxIndex>('inbox-index', {
+      v: 1,
+      shard_size: options.shardSize,
+      total: 0,
+      peers: {},
+    });
+    return new Inbox(storage, index, options.maxInbox);
+  }
+
+  get total(): number {
+    return this.#index.data.total;
+  }
+
+  /**
+   * Stores a message from `from` unless it is already there. Resolves once the message is on disk (only then
+   * may the sender be told), with `duplicate` for a message seen before.
+   */
+  async receive(
+    from: string,
+    m: IncomingMessage,
+    now: number,
+  ): Promise<{ status: 'stored' | 'duplicate'; entry: InboxEntry }> {
+    const key = `${from}/${m.id}`;
+    const shard = await this.#shard(from, m.stream, this.#blockOf(m.seq), true);
+    const list = shard.data.messages;
+    const pos = lowerBound(list, m.seq);
+    const atSeq = list[pos];
+    const same = atSeq?.seq === m.seq ? atSeq : list.find((e) => e.id === m.id);
+    if (same) {
+      if (same.id !== m.id) {
+        throw errors.conflict(
+          'OR_ERR_MESSAGE_SEQ_CONFLICT',
+          `sequence ${m.seq} of stream ${m.stream} already holds another message`,
+        );
+      }
+      await this.#pending.get(key); // rejects if the first copy could not be stored: the sender retries
+      return { status: 'duplicate', entry: same };
+    }
+    if (this.#index.data.total >= this.#maxInbox()) {
+      throw errors.unavailable('OR_ERR_INBOX_FULL', 'the inbox is full; try again later');
+    }
+    const entry: InboxEntry = {
+      id: m.id,
+      from,
+      stream: m.stream,
+      seq: m.seq,
+      body: m.body,
+      content_type: m.content_type,
+      sent_at: m.sent_at,
+      received_at: now,
+      read_at: null,
+    };
+    list.splice(pos, 0, entry);
+    const info = this.#info(from, m.stream, m.seq);
+    info.count++;
+    info.unread++;
+    info.min_at = info.count === 1 ? now : Math.min(info.min_at, now);
+    info.max_at = Math.max(info.max_at, now);
+    this.#index.data.total++;
+    const write = Promise.all([shard.commit(), this.#index.commit()]);
+    this.#pending.set(key, write);
+    try {
+      await write;
+    } catch (err) {
+      this.#rollback(shard, info, entry);
+      throw errors.unavailable('OR_ERR_INBOX_STORAGE', `could not store the message: ${describe(err)}`);
+    } finally {
+      if (this.#pending.get(key) === write) this.#pending.delete(key);
+    }
+    this.#ids?.set(entry.id, [...(this.#ids.get(entry.id) ?? []), this.#name(from, m.stream, m.seq)]);
+    return { status: 'stored', entry };
+  }
+
+  /** Messages in per-peer sequence order, peers interleaved by arrival time. */
+  async list(q: InboxQuery): Promise<{ messages: InboxView[]; more: boolean }> {
+    const peers = q.peer ? [q.peer] : Object.keys(this.#index.data.peers);
+    const heads: Array<{ it: AsyncGenerator<InboxEntry>; head: InboxEntry }> = [];
+    for (const peer of peers) {
+      const it = this.#entries(peer, q);
+      const first = await it.next();
+      if (!first.done) heads.push({ it, head: first.value });
+    }
+    const out: InboxView[] = [];
+    let skipped = 0;
+    while (heads.length > 0 && out.length <= q.limit) {
+      let best = 0;
+      for (let i = 1; i < heads.length; i++) {
+        const a = heads[i]!.head;
+        const b = heads[best]!.head;
+        if (a.received_at < b.received_at || (a.received_at === b.received_at && a.from < b.from)) best = i;
+      }
+      const cur = heads[best]!;
+      if (skipped < q.offset) skipped++;
+      else out.push(view(cur.head));
+      const next = await cur.it.next();
+      if (next.done) heads.splice(best, 1);
+      else cur.head = next.value;
+    }
+    const more = out.length > q.limit;
+    if (more) out.length = q.limit;
+    return { messages: out, more };
+  }
+
+  /** Marks messages read; returns the ids it changed and the ids it does not know. */
+  async markRead(ids: string[], peer: string | undefined, now: number) {
+    return this.#update(ids, peer, (e, info) => {
+      if (e.read_at !== null) return false;
+      e.read_at = now;
+      info.unread--;
+      return true;
+    });
+  }
+
+  /** Deletes messages (their ids are remembered, so a late duplicate is still recognised). */
+  async delete(ids: string[], peer: string | undefined) {
+    return this.#update(ids, peer, (e, info) => {
+      e.deleted = true;
+      e.body = '';
+      info.count--;
+      if (e.read_at === null) info.unread--;
+      this.#index.data.total--;
+      return true;
+    });
+  }
+
+  /** One message by id (and peer, when two peers used the same id). */
+  async get(id: string, peer?: string): Promise<InboxView | undefined> {
+    const found = await this.#locate(id, peer);
+    return found ? view(found.entry) : undefined;
+  }
+
+  async #update(
+    ids: string[],
+    peer: string | undefined,
+    change: (e: InboxEntry, info: ShardInfo) => boolean,
+  ): Promise<{ changed: string[]; missing: string[] }> {
+    const changed: string[] = [];
+    const missing: string[] = [];
+    const dirty = new Set<Shard>();
+    for (const id of new Set(ids)) {
+      const found = await this.#locate(id, peer);
+      if (!found) {
+        missing.push(id);
+        continue;
+      }
+      if (change(found.entry, found.info)) {
+        changed.push(id);
+        dirty.add(found.shard);
+      }
+    }
+    if (dirty.size > 0) await Promise.all([...[...dirty].map((s) => s.commit()), this.#index.commit()]);
+    return { changed, missing };
+  }
+
+  async #locate(id: string, peer: string | undefined) {
+    const ids = await this.#idMap();
+    const hits: Array<{ shard: Shard; entry: InboxEntry; info: ShardInfo }> = [];
+    for (const name of ids.get(id) ?? []) {
+      const info = this.#infoByName(name);
+      if (!info || (peer && !name.startsWith(`in.${peer}.`))) continue;
+      const shard = await this.#shard(info.peer, info.info.stream, info.info.block, false);
+      const entry = shard.data.messages.find((e) => e.id === id && !e.deleted);
+      if (entry) hits.push({ shard, entry, info: info.info });
+    }
+    if (hits.length > 1) {
+      throw errors.conflict('OR_ERR_AMBIGUOUS_ID', `several peers sent a message ${id}: name the peer`);
+    }
+    return hits[0];
+  }
+
+  async #idMap(): Promise<Map<string, string[]>> {
+    if (this.#ids) return this.#ids;
+    const map = new Map<string, string[]>();
+    for (const [peer, p] of Object.entries(this.#index.data.peers)) {
+      for (const info of p.shards) {
+        const shard = await this.#shard(peer, info.stream, info.block, false);
+        for (const e of shard.data.messages) {
+          if (!e.deleted) map.set(e.id, [...(map.get(e.id) ?? []), info.name]);
+        }
+      }
+    }
+    return (this.#ids ??= map);
+  }
+
+  #infoByName(name: string): { peer: string; info: ShardInfo } | undefined {
+    const peer = name.split('.')[1] ?? '';
+    const info = this.#index.data.peers[peer]?.shards.find((s) => s.name === name);
+    return info && { peer, info };
+  }
+
+  async *#entries(peer: string, q: InboxQuery): AsyncGenerator<InboxEntry> {
+    const p = this.#index.data.peers[peer];
+    if (!p) return;
+    for (const info of [...p.shards]) {
+      if (info.count === 0 || (q.since !== undefined && info.max_at < q.since)) continue;
+      if (q.unread && info.unread === 0) continue;
+      const shard = await this.#shard(peer, info.stream, info.block, false);
+      for (const e of shard.data.messages) {
+        if (e.deleted || (q.since !== undefined && e.received_at < q.since)) continue;
+        if (q.unread && e.read_at !== null) continue;
+        yield e;
+      }
+    }
+  }
+
+  #blockOf(seq: number): number {
+    return Math.floor(seq / this.#index.data.shard_size);
+  }
+
+  #name(peer: string, stream: string, seq: number): string {
+    return `in.${peer}.${stream}.${this.#blockOf(seq)}`;
+  }
+
+  async #shard(peer: string, stream: string, block: number, create: boolean): Promise<Shard> {
+    const name = `in.${peer}.${stream}.${block}`;
+    let shard = this.#shards.get(name);
+    if (!shard) {
+      shard = this.#storage.collection(name, { messages: [] as InboxEntry[] });
+      this.#shards.set(name, shard);
+      shard.catch(() => this.#shards.delete(name));
+    }
+    const opened = await shard;
+    if (create) this.#register(peer, stream, block, name);
+    return opened;
+  }
+
+  #register(peer: string, stream: string, block: number, name: string): void {
+    const peers = this.#index.data.peers;
+    const p = (peers[peer] ??= { streams: [], shards: [] });
+    if (!p.streams.includes(stream)) p.streams.push(stream);
+    if (p.shards.some((s) => s.name === name)) return;
+    p.shards.push({ name, stream, block, count: 0, unread: 0, min_at: 0, max_at: 0 });
+    const order = (s: ShardInfo) => p.streams.indexOf(s.stream);
+    p.shards.sort((a, b) => order(a) - order(b) || a.block - b.block);
+  }
+
+  #info(peer: string, stream: string, seq: number): ShardInfo {
+    const name = this.#name(peer, stream, seq);
+    return this.#index.data.peers[peer]!.shards.find((s) => s.name === name)!;
+  }
+
+  #rollback(shard: Shard, info: ShardInfo, entry: InboxEntry): void {
+    const at = shard.data.messages.indexOf(entry);
+    if (at === -1) return;
+    shard.data.messages.splice(at, 1);
+    info.count--;
+    info.unread--;
+    this.#index.data.total--;
+  }
+}
+
+function lowerBound(list: InboxEntry[], seq: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.seq < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function view(e: InboxEntry): InboxView {
+  return {
+    id: e.id,
+    from: e.from,
+    seq: e.seq,
+    body: e.body,
+    content_type: e.content_type,
+    sent_at: e.sent_at,
+    received_at: e.received_at,
+    read_at: e.read_at,
+  };
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  return e?.code ?? e?.message ?? String(err);
+}
