@@ -55,3 +55,8 @@ if (typeof process.send !== 'function') {
   console.error('the crypto agent must be started by the node process (no IPC channel)');
   process.exit(2);
 }
+
+// The node owns the agent's lifetime: the agent exits when the IPC channel closes (above) or its parent dies
+// (bwrap --die-with-parent). Ctrl-C or `kill -TERM -<pgid>` reach the whole process group, and an agent that
+// died on that signal would be "restarted" by a node that is itself shutting down, so they are ignored here.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
