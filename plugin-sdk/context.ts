@@ -18,29 +18,6 @@ export interface NodeInfo {
   publicKeys: { x25519: string; ed25519: string };
   /** Folder of the node's data. */
   dataDir: string;
-  /**
-   * Signs `data` with the node's Ed25519 key, inside the crypto engine (the key never reaches plugins). The
-   * signature covers `"openred/plugin-signature/v1" 0x00 purpose 0x00 data`, so it can never pass for a
-   * signature of another protocol (directory requests, tokens) or of another purpose. `purpose`: lowercase
-   * letters, digits and `. _ / -`, e.g. `authentication/challenge`.
-   * @example
-   * const sig = await ctx.node.sign('monitoring/audit', digest);
-   */
-  sign(purpose: string, data: Uint8Array): Promise<Buffer>;
-  /**
-   * Checks a signature made by `sign` on any node, given that node's Ed25519 public key (base64url raw).
-   * Never throws: malformed keys or signatures are simply not valid.
-   * @example
-   * const ok = ctx.node.verify(keys.ed25519, 'authentication/challenge', statement, sig);
-   */
-  verify(publicKey: string, purpose: string, data: Uint8Array, signature: Uint8Array): boolean;
-  /**
-   * The self-certifying id of a node's public keys (what every node checks: an id is a hash of both keys),
-   * or `undefined` when the keys are malformed.
-   * @example
-   * if (ctx.node.idOf(answer.keys) !== peer) throw errors.forbidden('OR_ERR_KEYS', 'keys of another node');
-   */
-  idOf(keys: { x25519: string; ed25519: string }): string | undefined;
 }
 
 /**

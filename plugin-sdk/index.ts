@@ -23,13 +23,9 @@ export type { PluginStorage, Collection } from './storage.js';
 export type { PeerClient, PeerRequestOptions, PeerResponse, PeerSessionInfo } from './peers.js';
 export { sessionOf } from './peers.js';
 export { OWNER_GUARD_SERVICE, PEER_PROOF_SERVICE, requireOwner, ownerOf } from './auth.js';
-export type {
-  OwnerGuard,
-  OwnerSession,
-  OwnerCredentials,
-  PeerProof,
-  PeerProofService,
-} from './auth.js';
+export type { OwnerGuard, OwnerSession, OwnerCredentials, PeerProof, PeerProofService } from './auth.js';
+export { NODE_SIGNER_SERVICE, nodeSigner } from './signing.js';
+export type { NodeSigner } from './signing.js';
 export { AUDIT_EVENT, recordAudit } from './audit.js';
 export type { AuditRecord } from './audit.js';
 export {

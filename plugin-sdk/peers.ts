@@ -32,7 +32,9 @@ export interface PeerSessionInfo {
  * @example
  * ctx.p2p.post('/proof', (req) => ({ session: sessionOf(req)?.id }));
  */
-export function sessionOf(req: { koa: { state: Record<string, unknown> } }): { id: string; peer: string } | undefined {
+export function sessionOf(req: {
+  koa: { state: Record<string, unknown> };
+}): { id: string; peer: string } | undefined {
   const session = req.koa.state.session as { id?: unknown; peerId?: unknown } | undefined;
   if (!session || typeof session.id !== 'string' || typeof session.peerId !== 'string') return undefined;
   return { id: session.id, peer: session.peerId };

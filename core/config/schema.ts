@@ -45,6 +45,8 @@ export const configSchema = {
             headersTimeoutMs: { type: 'integer', minimum: 100, default: 10000 },
             keepAliveTimeoutMs: { type: 'integer', minimum: 100, default: 5000 },
             handlerTimeoutMs: { type: 'integer', minimum: 100, default: 30000 },
+            unauthenticatedPerSecond: { type: 'number', exclusiveMinimum: 0, default: 20 },
+            unauthenticatedBurst: { type: 'integer', minimum: 1, default: 60 },
           },
         },
       },

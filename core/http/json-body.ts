@@ -24,18 +24,47 @@ export async function readBody(ctx: Context, maxBytes: number): Promise<Buffer> 
     ctx.set('Connection', 'close');
     throw bodyTooLarge(maxBytes);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      // Stop reading; the connection is closed after the answer so the client cannot keep streaming.
-      ctx.set('Connection', 'close');
-      throw bodyTooLarge(maxBytes);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+  // Event-based rather than `for await`: the async iterator costs more than the rest of this function on the
+  // small bodies peers send most.
+  return new Promise<Buffer>((resolve, reject) => {
+    const req = ctx.req;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        cleanup();
+        req.pause();
+        // Stop reading; the connection is closed after the answer so the client cannot keep streaming.
+        ctx.set('Connection', 'close');
+        reject(bodyTooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    const onAborted = (): void => {
+      cleanup();
+      reject(new OpenRedError('OR_ERR_REQUEST_ABORTED', 'the client aborted the request', 400));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
 }
 
 function bodyTooLarge(max: number): OpenRedError {

@@ -12,6 +12,12 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number;
   /** A handler that runs longer than this answers 503 OR_ERR_TIMEOUT. */
   handlerTimeoutMs: number;
+  /**
+   * Rate of requests per source address on routes that run before any authentication (token receipt,
+   * handshakes): they cost signature checks and DH operations, so they are the cheap way to load a node.
+   */
+  unauthenticatedPerSecond?: number;
+  unauthenticatedBurst?: number;
 }
 
 export const defaultHttpLimits: HttpLimits = {
@@ -21,4 +27,6 @@ export const defaultHttpLimits: HttpLimits = {
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
   handlerTimeoutMs: 30_000,
+  unauthenticatedPerSecond: 20,
+  unauthenticatedBurst: 60,
 };

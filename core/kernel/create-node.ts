@@ -23,6 +23,8 @@ export interface CreateNodeOptions {
   passphrase?: string;
   /** Key-file scrypt cost (tests lower it; production keeps the default N = 2^15). */
   scrypt?: ScryptParams;
+  /** See NodeOptions.allowAnonymousOwnerApi (default: OPENRED_ALLOW_ANONYMOUS_OWNER_API=1). */
+  allowAnonymousOwnerApi?: boolean;
 }
 
 /**
@@ -67,6 +69,7 @@ export function createNode(loaded: LoadedConfig, options: CreateNodeOptions = {}
     extraServices: [directoryServices, layer.services],
     clock,
     logger: log,
+    allowAnonymousOwnerApi: options.allowAnonymousOwnerApi,
   });
 }
 

@@ -6,10 +6,19 @@ import type { Server } from 'node:http';
 import Router from '@koa/router';
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
-import type { PeerClient } from '@openred/plugin-sdk';
+import {
+  METRICS_ENDPOINT_SERVICE,
+  NODE_SIGNER_SERVICE,
+  type NodeSigner,
+  type KernelHealth,
+  type MetricsEndpoint,
+  type PeerClient,
+} from '@openred/plugin-sdk';
+import type Koa from 'koa';
 import type { OpenRedConfig } from '../config/types.js';
 import { loadConfigFile } from '../config/load-config.js';
-import { OpenRedError, isOpenRedError } from '../errors.js';
+import { NotFoundError, OpenRedError, isOpenRedError } from '../errors.js';
+import { deriveNodeId } from '../crypto/identity.js';
 import { jsonBody } from '../http/json-body.js';
 import { closeServer, createHttpServer, listen } from '../http/server.js';
 import { Dispatcher } from '../p2p/dispatcher.js';
@@ -22,6 +31,9 @@ import { EventBus } from './event-bus.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import type { NodeCrypto } from './node-crypto.js';
+import { ANONYMOUS_OWNER_ENV, anonymousOwnerFromEnv, ownerGate } from './owner-gate.js';
+import { pluginSigningInput, verifyPluginSignature } from './plugin-signatures.js';
+import { RequestObserverSet } from './request-observers.js';
 import { ServiceRegistry } from './service-registry.js';
 import { Tokens } from './tokens.js';
 
@@ -42,6 +54,12 @@ export interface NodeOptions {
   /** Extra services started with the node (directory, token manager...), in dependency order. */
   extraServices?: Array<(node: OpenRedNode) => Array<import('./lifecycle.js').Service>>;
   container?: DependencyContainer;
+  /**
+   * Serve owner (`/api`) routes to callers without credentials. Off by default: with the authentication
+   * module the owner must log in, without it the owner API refuses everything but public routes. Defaults
+   * to the environment's OPENRED_ALLOW_ANONYMOUS_OWNER_API=1 (trusted single-user hosts, test harnesses).
+   */
+  allowAnonymousOwnerApi?: boolean;
 }
 
 type PluginHostCipherCheck = (method: unknown, vectors: unknown[]) => void;
@@ -66,6 +84,10 @@ export class OpenRedNode {
   readonly p2pRouter = new Router({ prefix: '/p2p' });
   readonly apiRouter = new Router({ prefix: '/api' });
   readonly startedAt: number;
+  /** Per-request callbacks (`kernel.requests`, used by the monitoring module). */
+  readonly requestObservers: RequestObserverSet;
+  /** The operator's opt-out from owner login (see NodeOptions.allowAnonymousOwnerApi). */
+  readonly allowAnonymousOwnerApi: boolean;
   /** Set when this node runs the community's directory itself. */
   embeddedDirectory: import('../directory/start.js').RunningDirectory | undefined;
   /** The node's client of its directory, once presence has started. */
@@ -94,6 +116,8 @@ export class OpenRedNode {
     this.storage = new PluginStorageRoot(this.config.node.dataDir);
     this.lifecycle = new Lifecycle(this.log);
     this.startedAt = this.clock.now();
+    this.requestObservers = new RequestObserverSet(this.log);
+    this.allowAnonymousOwnerApi = options.allowAnonymousOwnerApi ?? anonymousOwnerFromEnv();
     const ciphers: CipherSink = options.ciphers ?? { register: () => undefined, unregister: () => undefined };
     this.host = new PluginHost({
       dispatcher: this.dispatcher,
@@ -135,6 +159,19 @@ export class OpenRedNode {
     this.container.register(Tokens.ServiceRegistry, { useValue: this.services });
     this.services.provide('kernel', 'kernel.status', () => this.status());
     this.services.provide('kernel', 'kernel.plugins', () => this.host.list());
+    this.services.provide('kernel', 'kernel.requests', this.requestObservers);
+    this.services.provide('kernel', 'kernel.health', () => this.health());
+    this.services.provide('kernel', NODE_SIGNER_SERVICE, {
+      sign: async (purpose, data) => Buffer.from(await this.crypto.sign(pluginSigningInput(purpose, data))),
+      verify: verifyPluginSignature,
+      idOf: (keys) => {
+        try {
+          return deriveNodeId(keys);
+        } catch {
+          return undefined;
+        }
+      },
+    } satisfies NodeSigner);
     this.#registerKernelRoutes();
     this.#registerServices();
   }
@@ -167,8 +204,11 @@ export class OpenRedNode {
 
   #registerServices(): void {
     const { config } = this;
-    // First dispatcher stage on both surfaces: JSON bodies (size, content type, depth). Later stages (the p2p
-    // session layer) are added by the services below, in order.
+    // The owner surface's access rule comes first, so an anonymous caller is refused before its body is read.
+    const guard = ownerGate({ services: this.services, allowAnonymous: this.allowAnonymousOwnerApi });
+    this.dispatcher.addStage('api', guard);
+    // Then JSON bodies on both surfaces (size, content type, depth). Later stages (the p2p session layer) are
+    // added by the services below, in order.
     for (const surface of ['p2p', 'api'] as const) {
       this.dispatcher.addStage(
         surface,
@@ -201,6 +241,12 @@ export class OpenRedNode {
             kernelRouter: surface === 'p2p' ? this.p2pRouter : this.apiRouter,
             limits: config.server.limits,
             log: this.log,
+            onRequest: (ctx, startedAt) => {
+              if (this.requestObservers.active) this.requestObservers.track(surface, ctx, startedAt);
+            },
+            ...(surface === 'api'
+              ? { kernelGuard: guard as Koa.Middleware, rootRoutes: new Map([['/metrics', this.#metrics]]) }
+              : {}),
           });
           const server = createHttpServer(app, config.server.limits);
           const { host, port } = config.server[surface];
@@ -215,6 +261,12 @@ export class OpenRedNode {
           this.#urls[surface] = `http://${formatHost(address.address)}:${address.port}`;
         }
         this.log.info({ node: this.id, p2p: this.#urls.p2p, api: this.#urls.api }, 'node listening');
+        if (this.allowAnonymousOwnerApi) {
+          this.log.warn(
+            { env: ANONYMOUS_OWNER_ENV },
+            'the owner API answers callers without credentials (anonymous owner access is allowed)',
+          );
+        }
       },
       // Stop accepting first; in-flight requests finish (bounded) before plugins are torn down.
       stop: async () => {
@@ -284,6 +336,54 @@ export class OpenRedNode {
     this.apiRouter.get('/node/plugins', (ctx) => {
       ctx.body = { plugins: this.host.list(), invalid: this.host.invalid };
     });
+  }
+
+  /** `GET /metrics` on the owner surface: answered by the plugin that provides `http.metrics`. */
+  readonly #metrics = (ctx: Koa.Context): Promise<void> => {
+    if (!this.services.has(METRICS_ENDPOINT_SERVICE)) {
+      throw new NotFoundError('no module serves /metrics (enable the monitoring module)');
+    }
+    return this.services.get<MetricsEndpoint>(METRICS_ENDPOINT_SERVICE)(ctx);
+  };
+
+  /** Live checks of the kernel's components (`kernel.health`): crypto engine, directory, tokens, sessions. */
+  async health(): Promise<KernelHealth> {
+    const timed = async (fn: () => Promise<unknown>) => {
+      const t0 = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          fn(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('no answer within 2000 ms')), 2000);
+          }),
+        ]);
+        return { ok: true, latencyMs: performance.now() - t0, error: null };
+      } catch (err) {
+        return { ok: false, latencyMs: null, error: (err as Error).message ?? String(err) };
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const client = this.directoryClient;
+    const [crypto, directory] = await Promise.all([
+      timed(() => this.crypto.sign(pluginSigningInput('kernel/health', Buffer.alloc(0)))),
+      client ? timed(() => client.health()) : Promise.resolve(undefined),
+    ]);
+    return {
+      crypto: { ...crypto, isolation: this.crypto.isolation },
+      directory: {
+        configured: Boolean(this.config.directory.url || this.config.directory.embedded),
+        url: this.config.directory.url ?? null,
+        embedded: this.embeddedDirectory !== undefined,
+        registered: this.presence?.state.registered ?? false,
+        reachable: directory ? directory.ok : null,
+        latencyMs: directory?.latencyMs ?? null,
+        error: directory?.error ?? this.presence?.state.lastError?.message ?? null,
+      },
+      tokens: { ok: this.tokens !== undefined, held: this.tokens ? this.tokens.tokens().length : null },
+      sessions: { open: this.sessions?.size ?? 0 },
+    };
   }
 
   status(): Record<string, unknown> {

@@ -11,6 +11,7 @@ import { HandshakeResponder } from '../p2p/sessions/handshake-responder.js';
 import { PeerPool } from '../p2p/sessions/peer-pool.js';
 import { PeerService } from '../p2p/sessions/peer-service.js';
 import { SessionTable } from '../p2p/sessions/session-table.js';
+import type { PeerSession } from '../p2p/sessions/peer-session.js';
 import { sessionStage } from '../p2p/sessions/session-stage.js';
 import { TokenManager } from '../tokens/token-manager.js';
 import { TokenStore } from '../tokens/token-store.js';
@@ -41,7 +42,7 @@ export function createSessionLayer(options: {
 }): SessionLayer {
   const { engine, registry, config, clock, log } = options;
   const policies = new PolicyRegistry();
-  const sessions = new SessionTable({
+  const sessions = new AnnouncingSessionTable({
     clock,
     registry,
     policy: policies.get(config.crypto.methodPolicy),
@@ -79,10 +80,33 @@ export function createSessionLayer(options: {
     }),
     services: (node) => {
       layer.node = node;
+      sessions.onAdded = (session, renewed) =>
+        node.events.emit('session.established', { peer: session.peerId, role: session.role, renewed });
       return sessionServices(node, layer, engine);
     },
   };
   return layer;
+}
+
+/**
+ * The session table, announcing each new session (either role) as `session.established` on the node's event
+ * bus; `renewed` is true when it replaces a live session with the same peer.
+ */
+class AnnouncingSessionTable extends SessionTable {
+  onAdded: ((session: PeerSession, renewed: boolean) => void) | undefined;
+
+  override add(...args: Parameters<SessionTable['add']>): PeerSession {
+    const renewed = this.current(args[0].peerId) !== undefined;
+    const session = super.add(...args);
+    this.onAdded?.(session, renewed);
+    return session;
+  }
+}
+
+/** The error code to report in events: stable codes only, never messages (they may quote input). */
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^OR_ERR_[A-Z0-9_]+$/.test(code) ? code : 'OR_ERR_INTERNAL';
 }
 
 function sessionServices(node: OpenRedNode, layer: SessionLayer, engine: CryptoEngine): Service[] {
@@ -95,7 +119,10 @@ function sessionServices(node: OpenRedNode, layer: SessionLayer, engine: CryptoE
   );
 
   // Unauthenticated kernel routes (tokens from the directory, handshakes from peers): rate-limited per source.
-  const perSource = new RateLimiter({ perSecond: 20, burst: 60 }, node.clock);
+  const perSource = new RateLimiter(
+    { perSecond: limits.unauthenticatedPerSecond ?? 20, burst: limits.unauthenticatedBurst ?? 60 },
+    node.clock,
+  );
   const limit = async (ctx: Context, next: () => Promise<unknown>): Promise<void> => {
     perSource.take(ctx.ip || 'unknown');
     await next();
@@ -103,14 +130,26 @@ function sessionServices(node: OpenRedNode, layer: SessionLayer, engine: CryptoE
   const body = jsonBody({ maxBytes: 64 * 1024, maxDepth: 8 });
   let responder: HandshakeResponder | undefined;
   node.p2pRouter.post('/tokens/receive', limit, body, async (ctx) => {
-    ctx.body = await layer.tokens!.receive(ctx.request.body);
+    try {
+      ctx.body = await layer.tokens!.receive(ctx.request.body);
+    } catch (err) {
+      node.events.emit('token.rejected', { code: codeOf(err) });
+      throw err;
+    }
   });
+  // Success is announced by the session table (`session.established`, both roles); failures here.
   node.p2pRouter.post('/handshake', limit, body, async (ctx) => {
-    ctx.body = await responder!.handle(ctx.request.body);
-    node.events.emit('session.established', {
-      peer: (ctx.request.body as { from: string }).from,
-      role: 'responder',
-    });
+    try {
+      ctx.body = await responder!.handle(ctx.request.body);
+    } catch (err) {
+      const from = (ctx.request.body as { from?: unknown } | undefined)?.from;
+      node.events.emit('session.failed', {
+        peer: typeof from === 'string' ? from : null,
+        role: 'responder',
+        code: codeOf(err),
+      });
+      throw err;
+    }
   });
   node.apiRouter.get('/peers', (ctx) => {
     ctx.body = { sessions: layer.peers.sessions(), pool: layer.pool.stats() };

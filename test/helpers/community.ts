@@ -37,6 +37,8 @@ export async function startCommunity(
     clock?: ManualClock;
     directory?: DirectoryOptions;
     node?: OpenRedUserConfig;
+    /** Owner routes answer anonymous callers (default true; false to test owner login). */
+    anonymousOwnerApi?: boolean;
   } = {},
 ): Promise<Community> {
   const clock = options.clock ?? new ManualClock(Date.now());
@@ -56,7 +58,12 @@ export async function startCommunity(
   let count = 0;
 
   const build = (dataDir: string, config: OpenRedUserConfig, c: Clock): OpenRedNode =>
-    createNode(resolveConfig(config, dataDir, {}), { clock: c, logger: silentLogger(), scrypt: TEST_SCRYPT });
+    createNode(resolveConfig(config, dataDir, {}), {
+      clock: c,
+      logger: silentLogger(),
+      scrypt: TEST_SCRYPT,
+      allowAnonymousOwnerApi: options.anonymousOwnerApi ?? true,
+    });
 
   const addNode = async (
     overrides: OpenRedUserConfig = {},

@@ -218,11 +218,18 @@ export interface TestNode {
 
 /**
  * Starts a node in this process. With `fromFile`, the config is written to the workspace's
- * openred.config.ts and loaded from there (so the watcher also follows it).
+ * openred.config.ts and loaded from there (so the watcher also follows it). Owner routes answer anonymous
+ * callers unless `anonymousOwnerApi: false` (tests of the authentication module turn enforcement on).
  */
 export async function startNode(
   ws: Workspace,
-  options: { config?: OpenRedUserConfig; fromFile?: boolean; clock?: Clock; logger?: Logger } = {},
+  options: {
+    config?: OpenRedUserConfig;
+    fromFile?: boolean;
+    clock?: Clock;
+    logger?: Logger;
+    anonymousOwnerApi?: boolean;
+  } = {},
 ): Promise<TestNode> {
   const user = ws.baseConfig(options.config);
   let loaded;
@@ -237,6 +244,7 @@ export async function startNode(
     logger: options.logger,
     passphrase: 'openred-test-passphrase',
     scrypt: TEST_SCRYPT,
+    allowAnonymousOwnerApi: options.anonymousOwnerApi ?? true,
   });
   await node.start();
   const p2p = node.urls.p2p!;

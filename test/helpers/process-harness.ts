@@ -55,14 +55,22 @@ export class CliProcess {
   }
 }
 
-/** Spawns `node core/bin/openred.js ...args`. */
+/**
+ * Spawns `node core/bin/openred.js ...args`. Nodes started this way answer owner routes without login
+ * (OPENRED_ALLOW_ANONYMOUS_OWNER_API=1) unless `env` sets that variable to '' (owner login tests).
+ */
 export function spawnCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): CliProcess {
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: options.cwd ?? repoRoot,
-    env: { ...process.env, OPENRED_LOG_LEVEL: 'error', ...options.env },
+    env: {
+      ...process.env,
+      OPENRED_LOG_LEVEL: 'error',
+      OPENRED_ALLOW_ANONYMOUS_OWNER_API: '1',
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -19,6 +19,7 @@ export interface PeerSession {
 
 export function sessionInfo(s: PeerSession, epoch: number, method: string): PeerSessionInfo {
   return {
+    id: s.id,
     peer: s.peerId,
     method,
     epoch,

@@ -42,3 +42,16 @@ export function advanceUntil<T>(
     { what, timeoutMs, intervalMs: 15 },
   );
 }
+
+/**
+ * The owner API refuses callers without credentials unless the operator opted out; these tests run on
+ * loopback as the owner, so they opt out for the nodes they start (restored afterwards).
+ */
+export function allowAnonymousOwner(): () => void {
+  const previous = process.env.OPENRED_ALLOW_ANONYMOUS_OWNER_API;
+  process.env.OPENRED_ALLOW_ANONYMOUS_OWNER_API = '1';
+  return () => {
+    if (previous === undefined) delete process.env.OPENRED_ALLOW_ANONYMOUS_OWNER_API;
+    else process.env.OPENRED_ALLOW_ANONYMOUS_OWNER_API = previous;
+  };
+}
