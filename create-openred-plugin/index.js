@@ -66,7 +66,7 @@ export function npmNameProblems(name) {
   if (!m) problems.push('it is not "name" or "@scope/name"');
   else if (encodeURIComponent(m[2]) !== m[2] || (m[1] && encodeURIComponent(m[1]) !== m[1]))
     problems.push('it contains characters that are not URL-safe');
-  else if (/[~'!()*]/.test(name)) problems.push('it contains one of ~\'!()*');
+  else if (/[~'!()*]/.test(name)) problems.push("it contains one of ~'!()*");
   return problems;
 }
 
@@ -117,29 +117,25 @@ export function parseCapabilities(value) {
     .filter(Boolean);
   const unknown = list.filter((c) => !CAPABILITIES.includes(c));
   if (unknown.length) {
-    throw new ScaffoldError(`unknown capability ${unknown.join(', ')}; choose from ${CAPABILITIES.join(', ')}`);
+    throw new ScaffoldError(
+      `unknown capability ${unknown.join(', ')}; choose from ${CAPABILITIES.join(', ')}`,
+    );
   }
   return [...new Set(list)];
 }
 
 /**
  * Keeps the lines of a template file that apply: `@if <capability>` ... `@endif` marker lines (in any comment
- * syntax) keep their block only when the capability was chosen; the markers themselves are dropped.
+ * syntax) keep their block only when the capability was chosen; blocks nest; the markers themselves are dropped.
  */
 export function applyCapabilities(text, capabilities) {
   const out = [];
-  let skipping = false;
+  const open = []; // one entry per enclosing block: whether it is kept
   for (const line of text.split('\n')) {
-    const open = /@if ([a-z0-9]+)\b/.exec(line);
-    if (open) {
-      skipping = !capabilities.includes(open[1]);
-      continue;
-    }
-    if (/@endif\b/.test(line)) {
-      skipping = false;
-      continue;
-    }
-    if (!skipping) out.push(line);
+    const start = /@if ([a-z0-9]+)\b/.exec(line);
+    if (start) open.push(capabilities.includes(start[1]));
+    else if (/@endif\b/.test(line)) open.pop();
+    else if (open.every(Boolean)) out.push(line);
   }
   return out.join('\n');
 }
@@ -229,11 +225,16 @@ export function nextSteps(result, cwd = process.cwd()) {
     '  npm test',
     '',
     'Run it: put the folder under plugins/ of a node (or run `npx openred dev` in an OpenRed project) and it',
-    'hot-loads; or publish it as ' + result.packageName + ' and list it under `modules` in openred.config.ts.',
+    'hot-loads; or publish it as ' +
+      result.packageName +
+      ' and list it under `modules` in openred.config.ts.',
   ].join('\n');
 }
 
-export async function main(argv = process.argv.slice(2), io = { stdin: process.stdin, stdout: process.stdout }) {
+export async function main(
+  argv = process.argv.slice(2),
+  io = { stdin: process.stdin, stdout: process.stdout },
+) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -271,7 +272,11 @@ export async function main(argv = process.argv.slice(2), io = { stdin: process.s
       template = chosen.name;
       if (!capabilities && chosen.capabilities.length > 1) {
         capabilities = parseCapabilities(
-          await ask(rl, `Capabilities (${chosen.capabilities.join(', ')})`, (chosen.defaults ?? chosen.capabilities).join(',')),
+          await ask(
+            rl,
+            `Capabilities (${chosen.capabilities.join(', ')})`,
+            (chosen.defaults ?? chosen.capabilities).join(','),
+          ),
         );
       }
     } finally {
@@ -286,7 +291,9 @@ export async function main(argv = process.argv.slice(2), io = { stdin: process.s
 
 if (process.argv[1] && import.meta.url === pathToFileURL(await realpathOf(process.argv[1])).href) {
   main().catch((err) => {
-    process.stderr.write(`create-openred-plugin: ${err instanceof ScaffoldError ? err.message : (err?.stack ?? err)}\n`);
+    process.stderr.write(
+      `create-openred-plugin: ${err instanceof ScaffoldError ? err.message : (err?.stack ?? err)}\n`,
+    );
     process.exitCode = 1;
   });
 }

@@ -176,7 +176,11 @@ export class OwnerAccount {
       const codes = generateRecoveryCodes(this.#o.config.recoveryCodes);
       const doc = this.#doc;
       doc.password = pending.password;
-      doc.totp = { ...TOTP_DEFAULTS, secret: seal(this.#o.secretsKey, pending.secret, TOTP_AAD), lastStep: step };
+      doc.totp = {
+        ...TOTP_DEFAULTS,
+        secret: seal(this.#o.secretsKey, pending.secret, TOTP_AAD),
+        lastStep: step,
+      };
       doc.recovery = { issuedAt: now, codes: this.#recoveryEntries(codes) };
       doc.lockout = initialLockout();
       doc.configured = true;
@@ -195,7 +199,10 @@ export class OwnerAccount {
   login(input: LoginInput): Promise<LoginResult> {
     return this.#serial.run(async () => {
       if (!this.configured) {
-        throw errors.conflict('OR_ERR_AUTH_NOT_CONFIGURED', 'owner login is not set up: run `openred auth setup`');
+        throw errors.conflict(
+          'OR_ERR_AUTH_NOT_CONFIGURED',
+          'owner login is not set up: run `openred auth setup`',
+        );
       }
       this.#assertNotLocked();
       const check = await this.#checkFactors(input);
@@ -264,7 +271,10 @@ export class OwnerAccount {
             : { ok: true, method: 'password+totp', step };
     } else if (input.recovery_code !== undefined) {
       const index = matchRecoveryCode(this.#o.recoveryKey, input.recovery_code, doc.recovery?.codes ?? []);
-      second = index === -1 ? { ok: false, reason: 'recovery_code' } : { ok: true, method: 'password+recovery', index };
+      second =
+        index === -1
+          ? { ok: false, reason: 'recovery_code' }
+          : { ok: true, method: 'password+recovery', index };
     } else if (input.webauthn !== undefined && this.#o.webauthn) {
       const ok = await this.#o.webauthn.verifyLogin(input.webauthn);
       second = ok ? { ok: true, method: 'password+webauthn' } : { ok: false, reason: 'webauthn' };
@@ -286,7 +296,10 @@ export class OwnerAccount {
     const seconds = recordFailure(state, this.#o.config.lockout, this.#o.clock.now());
     await this.#o.doc.commit();
     this.#o.attempt('failed');
-    this.#o.audit(event, { reason, failures: seconds > 0 ? this.#o.config.lockout.maxFailures : state.failures });
+    this.#o.audit(event, {
+      reason,
+      failures: seconds > 0 ? this.#o.config.lockout.maxFailures : state.failures,
+    });
     if (seconds > 0) {
       this.#o.log.warn({ seconds }, 'owner login locked after repeated failures');
       this.#o.audit('auth.lockout', { seconds, lockouts: state.lockouts });
@@ -323,8 +336,7 @@ export class OwnerAccount {
 }
 
 type FactorCheck =
-  | { ok: false; reason: string }
-  | { ok: true; method: string; step?: number; index?: number };
+  { ok: false; reason: string } | { ok: true; method: string; step?: number; index?: number };
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('base64url');

@@ -38,7 +38,12 @@ export async function hashPassword(password: string, log2N: number): Promise<Pas
   const params = { N: 2 ** log2N, r: 8, p: 1, keylen: 32 };
   const salt = randomBytes(16);
   const key = await derive(password, salt, params);
-  return { algorithm: 'scrypt', ...params, salt: salt.toString('base64url'), hash: key.toString('base64url') };
+  return {
+    algorithm: 'scrypt',
+    ...params,
+    salt: salt.toString('base64url'),
+    hash: key.toString('base64url'),
+  };
 }
 
 export async function verifyPassword(password: string, stored: PasswordHash): Promise<boolean> {

@@ -14,10 +14,7 @@ export interface StoredRecoveryCode {
 
 export function generateRecoveryCodes(count: number): string[] {
   return Array.from({ length: count }, () =>
-    base32Encode(randomBytes(10))
-      .toLowerCase()
-      .match(/.{4}/g)!
-      .join('-'),
+    base32Encode(randomBytes(10)).toLowerCase().match(/.{4}/g)!.join('-'),
   );
 }
 

@@ -30,7 +30,9 @@ describe('{{pluginName}}', () => {
 
   it('takes a greeting from a peer and stores it', async () => {
     const events = bob.events<{ from: string; text: string }>('{{pluginName}}.greeted');
-    const res = await alice.request<{ reply: string }>(bob, 'POST', '/{{pluginName}}/greet', { text: 'hello bob' });
+    const res = await alice.request<{ reply: string }>(bob, 'POST', '/{{pluginName}}/greet', {
+      text: 'hello bob',
+    });
     expect(res.status).to.equal(200);
     expect(res.body.reply).to.equal(`hi, ${alice.id}`);
     expect((await events.waitFor(1))[0]).to.include({ from: alice.id, text: 'hello bob' });

@@ -36,10 +36,9 @@ describe('node: the four module plugins of the repository', () => {
       plugins: Array<{ name: string; version: string; state: string }>;
     };
     expect(body.status).to.equal('ok');
-    expect(body.plugins.find((p) => p.name === 'messaging')).to.include({
-      version: '1.0.0',
-      state: 'active',
-    });
+    const messaging = body.plugins.find((p) => p.name === 'messaging');
+    expect(messaging).to.include({ state: 'active' });
+    expect(messaging!.version).to.match(/^\d+\.\d+\.\d+/);
   });
 
   it('each module answers on its owner route', async () => {
