@@ -41,6 +41,16 @@ export interface TestNodeOptions {
   clock?: ManualClock;
   /** Watch the plugin folders and hot-reload on change (default false: call `reload()` instead). */
   hotReload?: boolean;
+  /**
+   * Let owner calls through without credentials (default true). Set false to test the owner login of an
+   * authentication module loaded beside the plugin; then log in with `ownerLogin`.
+   */
+  anonymousOwner?: boolean;
+  /**
+   * Runs once per node after it starts; return an `Authorization` header value and every `t.owner` call of
+   * that node sends it.
+   */
+  ownerLogin?: (owner: OwnerClient, node: OpenRedNode) => Promise<string | undefined>;
 }
 
 /** What a plugin's storage holds on disk, read back for assertions. */
@@ -182,11 +192,13 @@ export async function createTestCommunity(
         clock,
         logger: silentLogger(),
         scrypt: TEST_SCRYPT,
-        allowAnonymousOwnerApi: true,
+        allowAnonymousOwnerApi: options.anonymousOwner ?? true,
       });
       await node.start();
       running.push(node);
-      nodes.push(wrap(node, clock, pluginName));
+      const wrapped = wrap(node, clock, pluginName);
+      if (options.ownerLogin) wrapped.owner.authorize(await options.ownerLogin(wrapped.owner, node));
+      nodes.push(wrapped);
     }
   } catch (err) {
     await close();

@@ -20,6 +20,7 @@ import { createOwnerGuard } from './guard.js';
 import { OwnerAccount, type OwnerDoc } from './owner-account.js';
 import { PeerRateLimit } from './peer-rate-limit.js';
 import {
+  assertOneFactor,
   loginSchema,
   peerSchema,
   setupConfirmSchema,
@@ -175,7 +176,10 @@ export default definePlugin({
     ctx.api.post(
       '/auth/login',
       { public: true, body: loginSchema, summary: 'Password + second factor -> session token' },
-      (req) => withRetryAfter(req, () => account.login(req.body)),
+      (req) => {
+        assertOneFactor(req.body);
+        return withRetryAfter(req, () => account.login(req.body));
+      },
     );
     ctx.api.post('/auth/logout', { summary: 'End this session' }, async (req) => {
       const session = owner(req);
@@ -214,7 +218,10 @@ export default definePlugin({
     ctx.api.post(
       '/auth/recovery-codes',
       { body: loginSchema, summary: 'Replace the recovery codes (password + second factor again)' },
-      (req) => withRetryAfter(req, () => account.regenerateRecoveryCodes(req.body)),
+      (req) => {
+        assertOneFactor(req.body);
+        return withRetryAfter(req, () => account.regenerateRecoveryCodes(req.body));
+      },
     );
     ctx.api.post(
       '/auth/peer-challenge',

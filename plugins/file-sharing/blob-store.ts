@@ -35,7 +35,8 @@ export class BlobStore {
   async init(): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     // Blobs whose ingestion a crash interrupted.
-    for (const f of await readdir(this.#dir)) if (f.endsWith('.tmp')) await rm(join(this.#dir, f), { force: true });
+    for (const f of await readdir(this.#dir))
+      if (f.endsWith('.tmp')) await rm(join(this.#dir, f), { force: true });
   }
 
   /**
@@ -56,7 +57,8 @@ export class BlobStore {
         const { bytesRead } = await readFull(source, buf, size);
         if (bytesRead === 0) break;
         size += bytesRead;
-        if (size > maxBytes) throw errors.tooLarge('OR_ERR_FILE_TOO_LARGE', `files are limited to ${maxBytes} bytes`);
+        if (size > maxBytes)
+          throw errors.tooLarge('OR_ERR_FILE_TOO_LARGE', `files are limited to ${maxBytes} bytes`);
         const plain = buf.subarray(0, bytesRead);
         fileHash.update(plain);
         chunks.push(createHash('sha256').update(plain).digest('base64url'));
@@ -120,7 +122,9 @@ export class BlobStore {
   }
 
   #key(blob: string): Buffer {
-    return Buffer.from(hkdfSync('sha256', this.#master, Buffer.alloc(0), `openred/file-sharing/blob/v1/${blob}`, 32));
+    return Buffer.from(
+      hkdfSync('sha256', this.#master, Buffer.alloc(0), `openred/file-sharing/blob/v1/${blob}`, 32),
+    );
   }
 }
 

@@ -1,59 +1,185 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { definePlugin, errors } from '@openred/plugin-sdk';
+import { BlobStore } from './blob-store.js';
+import { configSchema } from './config.js';
+import { DownloadManager } from './downloads.js';
+import {
+  downloadIdSchema,
+  downloadSchema,
+  fileChunkSchema,
+  fileDoneSchema,
+  fileIdParamSchema,
+  fileRequestSchema,
+  fileTransferSchema,
+  shareSchema,
+} from './schemas.js';
+import { Shares } from './shares.js';
 
-interface Share {
-  file_id: string;
-  name: string;
-  size: number;
-  sha256: string;
-  peer: string;
-  expires_at: number;
-  max_downloads: number;
-  downloads: number;
-  revoked: boolean;
-}
+export type { ShareView } from './shares.js';
+export type { DownloadView, FileMeta } from './downloads.js';
+
+/** One download manager per data folder: a hot-reloaded version takes over from the previous one. */
+const active: Map<string, DownloadManager> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('openred.file-sharing.downloads')
+] ??= new Map<string, DownloadManager>()) as Map<string, DownloadManager>;
 
 /**
- * File sharing: temporary, revocable links for one peer. Chunked encrypted transfer comes with the sessions
- * layer; this version answers link requests from the persisted share table.
+ * File sharing: temporary, revocable links for one peer; files encrypted at rest; chunked, verified and
+ * resumable downloads. Peer routes: `POST /p2p/file-request`, `/p2p/file-transfer`, `/p2p/file-chunk`,
+ * `/p2p/file-done`. Owner routes under `/api/files`. See docs/modules/file-sharing.md.
  */
 export default definePlugin({
   name: 'file-sharing',
-  version: '1.0.0',
-  description: 'Share files with peers through temporary links.',
-  config: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      maxFileBytes: { type: 'integer', minimum: 1, default: 1073741824 },
-    },
-  } as const,
+  version: '1.1.0',
+  description: 'Share files with peers through temporary links; chunked, encrypted, verified, resumable.',
+  config: configSchema,
   async setup(ctx) {
-    const shares = await ctx.storage.collection<{ shares: Share[] }>('shares', { shares: [] });
+    const config = ctx.config;
+    const shareDir = resolve(ctx.node.dataDir, config.shareDir);
+    const downloadDir = resolve(ctx.node.dataDir, config.downloadDir);
+    await mkdir(shareDir, { recursive: true, mode: 0o700 });
+    const blobs = new BlobStore(join(ctx.storage.dir, 'blobs'), await ctx.deriveKey('files-at-rest'));
+    await blobs.init();
+    const shares = await Shares.open(ctx.storage, blobs, ctx.node.id);
+    await active.get(ctx.storage.dir)?.stop();
+    const downloads = await DownloadManager.open({
+      peers: ctx.peers,
+      storage: ctx.storage,
+      clock: ctx.clock,
+      log: ctx.log,
+      config,
+      nodeId: ctx.node.id,
+      downloadDir,
+    });
+    active.set(ctx.storage.dir, downloads);
+
+    // --- peer routes (the sharing side) ---
 
     ctx.p2p.post(
       '/file-request',
-      {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['file_id'],
-          properties: { file_id: { type: 'string', pattern: '^[A-Za-z0-9_-]{16,64}$' } },
-        } as const,
-        summary: 'Ask for a file shared with you',
-      },
+      { body: fileRequestSchema, summary: 'Metadata of a file shared with you (uses nothing)' },
       (req) => {
-        const share = shares.data.shares.find((s) => s.file_id === req.body.file_id);
-        if (!share || share.peer !== req.peer)
-          throw errors.notFound('OR_ERR_FILE_NOT_FOUND', 'no such file for you');
-        if (share.revoked) throw errors.gone('OR_ERR_LINK_REVOKED', 'this link was revoked');
-        if (share.expires_at <= ctx.clock.now())
-          throw errors.gone('OR_ERR_LINK_EXPIRED', 'this link has expired');
-        if (share.downloads >= share.max_downloads)
-          throw errors.gone('OR_ERR_LINK_EXHAUSTED', 'no downloads left');
-        return { file_id: share.file_id, name: share.name, size: share.size, sha256: share.sha256 };
+        const now = ctx.clock.now();
+        const s = shares.check(req.body.file_id, req.peer!, now);
+        return {
+          file_id: s.file_id,
+          name: s.name,
+          size: s.size,
+          sha256: s.sha256,
+          chunk_bytes: s.chunk_bytes,
+          chunk_count: s.chunk_count,
+          expires_at: s.expires_at,
+          downloads_left: Math.max(0, s.max_downloads - s.downloads),
+        };
       },
     );
 
-    ctx.api.get('/files', { summary: 'List active shares' }, () => ({ shares: shares.data.shares }));
+    ctx.p2p.post(
+      '/file-transfer',
+      { body: fileTransferSchema, summary: 'Start a transfer (one download of the link) or resume one' },
+      async (req) => {
+        const { transfer, chunks } = await shares.transfer(
+          req.body.file_id,
+          req.peer!,
+          req.body.transfer,
+          ctx.clock.now(),
+        );
+        return { transfer: transfer.id, chunks };
+      },
+    );
+
+    ctx.p2p.post('/file-chunk', { body: fileChunkSchema, summary: 'One chunk of a file (bytes)' }, (req) =>
+      shares.chunk(req.body.file_id, req.peer!, req.body.transfer, req.body.index, ctx.clock.now()),
+    );
+
+    ctx.p2p.post('/file-done', { body: fileDoneSchema, summary: 'Close a transfer' }, async (req) => {
+      await shares.done(req.body.file_id, req.peer!, req.body.transfer, ctx.clock.now());
+      return { ok: true };
+    });
+
+    // --- owner routes ---
+
+    ctx.api.get('/files', { summary: 'List shares' }, () => ({ shares: shares.list(ctx.clock.now()) }));
+
+    ctx.api.get('/files/settings', { summary: 'Share folder and limits' }, () => ({
+      share_dir: shareDir,
+      download_dir: downloadDir,
+      max_file_bytes: config.maxFileBytes,
+      peer_quota_bytes: config.peerQuotaBytes,
+    }));
+
+    ctx.api.post(
+      '/files/share',
+      { body: shareSchema, summary: 'Share a file with one peer' },
+      async (req) => {
+        const b = req.body;
+        if (b.to === ctx.node.id)
+          throw errors.badRequest('OR_ERR_SELF', 'cannot share a file with this node');
+        const expiresInMs = b.expires_in_ms ?? config.defaultExpiresMs;
+        if (expiresInMs > config.maxExpiresMs) {
+          throw errors.badRequest('OR_ERR_EXPIRY_TOO_LONG', `links live at most ${config.maxExpiresMs} ms`);
+        }
+        const view = await shares.create(
+          {
+            path: b.path,
+            to: b.to,
+            expiresInMs,
+            maxDownloads: b.max_downloads ?? config.defaultMaxDownloads,
+            name: b.name,
+          },
+          {
+            shareDir,
+            maxFileBytes: config.maxFileBytes,
+            peerQuotaBytes: config.peerQuotaBytes,
+            chunkBytes: config.chunkBytes,
+            now: ctx.clock.now(),
+          },
+        );
+        req.status(201);
+        return view;
+      },
+    );
+
+    ctx.api.delete('/files/:file_id', { params: fileIdParamSchema, summary: 'Revoke a link' }, async (req) =>
+      shares.revoke(req.params.file_id, ctx.clock.now()),
+    );
+
+    ctx.api.post(
+      '/files/download',
+      { body: downloadSchema, summary: 'Download a link (answers at once; poll the download)' },
+      async (req) => {
+        const view = await downloads.start(req.body.link, req.body.path);
+        req.status(202);
+        return view;
+      },
+    );
+
+    ctx.api.get('/files/downloads', { summary: 'List downloads' }, () => ({ downloads: downloads.list() }));
+
+    ctx.api.get(
+      '/files/downloads/:id',
+      { params: downloadIdSchema, summary: 'Progress of a download' },
+      (req) => downloads.get(req.params.id),
+    );
+
+    ctx.api.delete(
+      '/files/downloads/:id',
+      { params: downloadIdSchema, summary: 'Cancel a download and remove its temp file' },
+      async (req) => downloads.cancel(req.params.id),
+    );
+
+    const timer = setInterval(() => {
+      shares.prune(ctx.clock.now()).catch((err) => ctx.log.warn({ err: String(err) }, 'share prune failed'));
+    }, 60_000);
+    timer.unref();
+
+    ctx.onTeardown(async () => {
+      clearInterval(timer);
+      if (active.get(ctx.storage.dir) === downloads) {
+        active.delete(ctx.storage.dir);
+        await downloads.stop();
+      }
+    });
   },
 });

@@ -5,6 +5,7 @@ import { errors } from '@openred/plugin-sdk';
 
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 const MAX_NAME_BYTES = 200;
+const RESERVED_CHARS = '<>:"|?*';
 
 /**
  * Makes a file name that came from elsewhere (a peer's metadata, a shared file's name) safe to create in a
@@ -14,7 +15,9 @@ const MAX_NAME_BYTES = 200;
 export function sanitizeName(raw: string): string {
   let name = String(raw).normalize('NFC');
   name = name.split(/[/\\]/).pop() ?? '';
-  name = name.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_');
+  name = [...name]
+    .map((ch) => (ch < ' ' || ch === '\u007f' || RESERVED_CHARS.includes(ch) ? '_' : ch))
+    .join('');
   name = name.trim().replace(/[. ]+$/, '');
   name = name.replace(/^\.+/, (dots) => '_'.repeat(dots.length));
   if (WINDOWS_RESERVED.test(name)) name = `_${name}`;

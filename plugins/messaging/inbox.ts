@@ -101,6 +101,22 @@ export class Inbox {
     return this.#index.data.total;
   }
 
+  /** Counts per peer (messages kept, unread), from the index alone. */
+  stats(): { total: number; unread: number; peers: Record<string, { count: number; unread: number }> } {
+    const peers: Record<string, { count: number; unread: number }> = {};
+    let unread = 0;
+    for (const [peer, p] of Object.entries(this.#index.data.peers)) {
+      const c = { count: 0, unread: 0 };
+      for (const s of p.shards) {
+        c.count += s.count;
+        c.unread += s.unread;
+      }
+      unread += c.unread;
+      peers[peer] = c;
+    }
+    return { total: this.#index.data.total, unread, peers };
+  }
+
   /**
    * Stores a message from `from` unless it is already there. Resolves once the message is on disk (only then
    * may the sender be told), with `duplicate` for a message seen before.

@@ -31,7 +31,8 @@ const active: Map<string, Delivery> = ((globalThis as Record<symbol, unknown>)[
 export default definePlugin({
   name: 'messaging',
   version: '1.1.0',
-  description: 'End-to-end encrypted messages between peers, with a persistent outbox and exactly-once inbox.',
+  description:
+    'End-to-end encrypted messages between peers, with a persistent outbox and exactly-once inbox.',
   config: configSchema,
   async setup(ctx) {
     const config = ctx.config;
@@ -56,7 +57,10 @@ export default definePlugin({
         const from = req.peer!;
         const m = req.body;
         if (Buffer.byteLength(m.body) > config.maxMessageBytes) {
-          throw errors.tooLarge('OR_ERR_MESSAGE_TOO_LARGE', `message bodies are limited to ${config.maxMessageBytes} bytes`);
+          throw errors.tooLarge(
+            'OR_ERR_MESSAGE_TOO_LARGE',
+            `message bodies are limited to ${config.maxMessageBytes} bytes`,
+          );
         }
         const { status, entry } = await inbox.receive(
           from,
@@ -78,7 +82,10 @@ export default definePlugin({
         const { to, body } = req.body;
         if (to === ctx.node.id) throw errors.badRequest('OR_ERR_SELF', 'cannot send a message to this node');
         if (Buffer.byteLength(body) > config.maxMessageBytes) {
-          throw errors.tooLarge('OR_ERR_MESSAGE_TOO_LARGE', `message bodies are limited to ${config.maxMessageBytes} bytes`);
+          throw errors.tooLarge(
+            'OR_ERR_MESSAGE_TOO_LARGE',
+            `message bodies are limited to ${config.maxMessageBytes} bytes`,
+          );
         }
         const entry = await outbox.add(
           to,
@@ -106,6 +113,8 @@ export default definePlugin({
       });
       return more ? { messages, next_offset: offset + messages.length } : { messages };
     });
+
+    ctx.api.get('/messages/stats', { summary: 'Inbox counts per peer' }, () => inbox.stats());
 
     ctx.api.get(
       '/messages/:id',
@@ -139,13 +148,17 @@ export default definePlugin({
       },
     );
 
-    ctx.api.get('/outbox', { query: outboxQuerySchema, summary: 'List sent messages and their state' }, async (req) => {
-      const q = req.query;
-      const limit = Math.min(Number(q.limit ?? 100), 10000);
-      const offset = Number(q.offset ?? 0);
-      const { messages, more } = await outbox.list({ peer: q.peer, state: q.state, limit, offset });
-      return more ? { messages, next_offset: offset + messages.length } : { messages };
-    });
+    ctx.api.get(
+      '/outbox',
+      { query: outboxQuerySchema, summary: 'List sent messages and their state' },
+      async (req) => {
+        const q = req.query;
+        const limit = Math.min(Number(q.limit ?? 100), 10000);
+        const offset = Number(q.offset ?? 0);
+        const { messages, more } = await outbox.list({ peer: q.peer, state: q.state, limit, offset });
+        return more ? { messages, next_offset: offset + messages.length } : { messages };
+      },
+    );
 
     ctx.api.post(
       '/outbox/retry',
@@ -153,7 +166,10 @@ export default definePlugin({
       async (req) => {
         const requeued = req.body?.ids ? await outbox.requeue(req.body.ids, ctx.clock.now()) : [];
         delivery.retryNow();
-        return { requeued: requeued.map((e) => e.id), queued: outbox.peers().reduce((n, p) => n + outbox.queued(p).length, 0) };
+        return {
+          requeued: requeued.map((e) => e.id),
+          queued: outbox.peers().reduce((n, p) => n + outbox.queued(p).length, 0),
+        };
       },
     );
 
@@ -176,7 +192,10 @@ export default definePlugin({
 function parseSince(value: string): number {
   const ms = /^[0-9]+$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isFinite(ms)) {
-    throw errors.badRequest('OR_ERR_BAD_SINCE', 'since must be milliseconds since the epoch or an ISO 8601 date');
+    throw errors.badRequest(
+      'OR_ERR_BAD_SINCE',
+      'since must be milliseconds since the epoch or an ISO 8601 date',
+    );
   }
   return ms;
 }

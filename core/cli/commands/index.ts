@@ -6,6 +6,10 @@ import { register as plugins } from './plugins.js';
 import { register as peers } from './peers.js';
 import { register as directory } from './directory.js';
 import { register as dev } from './dev.js';
+import { register as auth } from './auth.js';
+import { register as audit } from './audit.js';
+import { register as messaging } from './messaging.js';
+import { register as files } from './files.js';
 
 /** Each command module exports `register(program)`. Listed explicitly so the CLI starts without scanning disk. */
 export const commands: Array<(program: Command) => void> = [
@@ -16,4 +20,8 @@ export const commands: Array<(program: Command) => void> = [
   peers,
   directory,
   dev,
+  auth,
+  audit,
+  messaging,
+  files,
 ];

@@ -15,8 +15,9 @@ describe('{{pluginName}}', () => {
   });
   after(() => community.close());
 
-  it('loads', () => {
-    expect(alice.status()?.state).to.equal('active');
+  it('loads on both nodes', () => {
+    for (const node of [alice, bob])
+      expect(node.status()?.state, node.status()?.lastError ?? '').to.equal('active');
   });
   // @if api
 

@@ -144,7 +144,10 @@ describe('modules: messaging between two nodes (in process, manual clock)', func
     const clash = await a.peers.request(b.id, 'POST', '/message', wire(3, { id: 'another-id-for-3' }));
     expect(clash.status).to.equal(409);
     expect(clash.body).to.deep.equal({
-      error: { code: 'OR_ERR_MESSAGE_SEQ_CONFLICT', message: 'sequence 3 of stream stream-test-1 already holds another message' },
+      error: {
+        code: 'OR_ERR_MESSAGE_SEQ_CONFLICT',
+        message: 'sequence 3 of stream stream-test-1 already holds another message',
+      },
     });
   });
 
@@ -189,12 +192,18 @@ describe('modules: messaging between two nodes (in process, manual clock)', func
     await advanceUntil(
       c.clock,
       500,
-      async () => ((await outbox(a, '?state=queued')).find((m) => m.id === stuck.json.id)?.attempts ?? 0) >= 2,
+      async () =>
+        ((await outbox(a, '?state=queued')).find((m) => m.id === stuck.json.id)?.attempts ?? 0) >= 2,
       'failed rounds',
     );
     expect((await inbox(b)).some((m) => m.id === stuck.json.id)).to.equal(false);
     await rm(blocked, { recursive: true });
-    await advanceUntil(c.clock, 1000, async () => (await stateOf(a, stuck.json.id)) === 'delivered', 'redelivery');
+    await advanceUntil(
+      c.clock,
+      1000,
+      async () => (await stateOf(a, stuck.json.id)) === 'delivered',
+      'redelivery',
+    );
     expect((await inbox(b)).filter((m) => m.id === stuck.json.id)).to.have.length(1);
   });
 
@@ -218,7 +227,12 @@ describe('modules: messaging between two nodes (in process, manual clock)', func
     const again = await c.restart(c3);
     const retry = await api<{ requeued: string[] }>(a, 'POST', '/api/outbox/retry', { ids: [lost.json.id] });
     expect(retry.json.requeued).to.deep.equal([lost.json.id]);
-    await advanceUntil(c.clock, 1000, async () => (await stateOf(a, lost.json.id)) === 'delivered', 'after requeue');
+    await advanceUntil(
+      c.clock,
+      1000,
+      async () => (await stateOf(a, lost.json.id)) === 'delivered',
+      'after requeue',
+    );
     expect((await inbox(again)).map((m) => m.body)).to.deep.equal(['short']);
   });
 

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { expect } from 'chai';
 import { definePlugin, errors } from '@openred/plugin-sdk';
 import { checkCipher, createTestNode, createTestPair, ManualClock } from '@openred/plugin-sdk/testing';
@@ -73,6 +75,50 @@ describe('SDK testing kit', () => {
       expect((await t.owner.get('/echo/count')).body).to.deep.equal({ received: 0 });
       await t.reload();
       expect(t.status()?.reloads).to.be.greaterThan(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('hot-reloads an edited plugin folder when asked to', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'openred-kit-'));
+    const dir = join(root, 'echo');
+    await cp(ECHO, dir, { recursive: true });
+    const t = await createTestNode({ pluginDir: dir, hotReload: true });
+    try {
+      const entry = join(dir, 'index.ts');
+      await writeFile(
+        entry,
+        (await readFile(entry, 'utf8')).replace('({ received })', '({ received, v: 2 })'),
+      );
+      let v: number | undefined;
+      for (let i = 0; i < 100 && v !== 2; i++) {
+        v = (await t.owner.get<{ v?: number }>('/echo/count')).body.v;
+        if (v !== 2) await new Promise((r) => setTimeout(r, 30));
+      }
+      expect(v).to.equal(2);
+    } finally {
+      await t.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('sends the owner login to every owner call', async () => {
+    const seen: Array<string | undefined> = [];
+    const whoami = definePlugin({
+      name: 'kit-whoami',
+      version: '1.0.0',
+      setup(ctx) {
+        ctx.api.get('/kit/auth', (req) => {
+          seen.push(req.headers.authorization as string | undefined);
+          return {};
+        });
+      },
+    });
+    const t = await createTestNode({ plugin: whoami, ownerLogin: async () => 'Bearer test-token' });
+    try {
+      expect((await t.owner.get('/kit/auth')).status).to.equal(200);
+      expect(seen).to.deep.equal(['Bearer test-token']);
     } finally {
       await t.close();
     }
