@@ -20,7 +20,12 @@ function registeredApiRoutes(node: OpenRedNode): ApiRoute[] {
   }
   for (const g of node.dispatcher.table.generations) {
     for (const r of g.routes.filter((x) => x.surface === 'api')) {
-      routes.push({ method: r.method, path: `/api${r.path}`, public: r.options.public === true, owner: g.plugin });
+      routes.push({
+        method: r.method,
+        path: `/api${r.path}`,
+        public: r.options.public === true,
+        owner: g.plugin,
+      });
     }
   }
   return routes;
