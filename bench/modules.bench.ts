@@ -9,11 +9,12 @@
  *     fsynced) against a plain HTTP stream of the same file between two processes on loopback, written to the
  *     same disk and fsynced; peak RSS of both nodes during the 1 GiB transfer.
  *
- * `BENCH_SIZES=256` (MiB, comma-separated) and `BENCH_MESSAGES=4000` shorten a run.
+ * `BENCH_SIZES=256` (MiB, comma-separated) and `BENCH_MESSAGES=1000` shorten a run; `BENCH_PARTS=files` (or
+ * `messages`) runs one part; `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` passes flags to both nodes.
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
@@ -24,6 +25,7 @@ import { Pool } from 'undici';
 import { startDirectory } from '../core/directory/start.js';
 import { silentLogger } from '../core/kernel/logger.js';
 import { PluginStorageRoot } from '../core/storage/plugin-storage.js';
+import { configSchema } from '../plugins/messaging/config.js';
 import { Inbox } from '../plugins/messaging/inbox.js';
 import { median, printTable, verdict } from './lib/measure.js';
 
@@ -42,16 +44,17 @@ if (process.argv[2] === '--plain-server') {
 } else if (process.argv[2] === '--plain-client') {
   const [port, out] = [Number(process.argv[3]), process.argv[4]!];
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const res = await new Promise<import('node:http').IncomingMessage>((ok, fail) =>
     httpRequest({ host: '127.0.0.1', port, path: '/' }, ok).on('error', fail).end(),
   );
-  const hash = createHash('sha256');
-  res.on('data', (c: Buffer) => hash.update(c));
   await pipeline(res, createWriteStream(out, { highWaterMark: 512 * 1024 }));
   const fh = await open(out, 'r+');
   await fh.sync();
   await fh.close();
-  console.log(JSON.stringify({ ms: performance.now() - t0, sha256: hash.digest('hex') }));
+  const c = process.cpuUsage(c0);
+  const ms = performance.now() - t0;
+  console.log(JSON.stringify({ ms, cpu_ms: (c.user + c.system) / 1000 }));
   process.exit(0);
 } else {
   await main();
@@ -60,7 +63,9 @@ if (process.argv[2] === '--plain-server') {
 async function main(): Promise<void> {
   const root = resolve(import.meta.dirname, '..');
   const sizes = (process.env.BENCH_SIZES ?? '256,1024').split(',').map(Number);
-  const messageCount = Number(process.env.BENCH_MESSAGES ?? 6000);
+  const messageCount = Number(process.env.BENCH_MESSAGES ?? 4000);
+  const parts = (process.env.BENCH_PARTS ?? 'messages,files').split(',');
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const dir = await mkdtemp(join(tmpdir(), 'openred-bench-modules-'));
   const children = new Set<ChildProcess>();
   const directory = await startDirectory(
@@ -125,12 +130,19 @@ async function main(): Promise<void> {
     return file;
   };
   const startNode = async (name: string) => {
-    const n = await spawnJson([join(root, 'core/bin/openred.js'), 'start', '--config', await configFile(name), '--json']);
+    const n = await spawnJson([
+      ...nodeArgs,
+      join(root, 'core/bin/openred.js'),
+      'start',
+      '--config',
+      await configFile(name),
+      '--json',
+    ]);
     return { child: n.child, id: String(n.info.node_id), api: String(n.info.api) };
   };
 
   try {
-    const a = await startNode('a');
+    let a = await startNode('a');
     let b = await startNode('b');
     const call = async <T>(base: string, method: string, path: string, body?: unknown): Promise<T> => {
       const res = await fetch(base + path, {
@@ -144,167 +156,232 @@ async function main(): Promise<void> {
     };
 
     // ---- 1. messages ----
-    const body = randomBytes(192).toString('base64'); // 256 characters
-    const sendMessages = async (count: number): Promise<number> => {
-      const pool = new Pool(a.api, { connections: 32 });
-      const payload = JSON.stringify({ to: b.id, body });
-      let next = 0;
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: 32 }, async () => {
-          while (next++ < count) {
-            const r = await pool.request({
-              method: 'POST',
-              path: '/api/messages',
-              headers: { 'content-type': 'application/json' },
-              body: payload,
-            });
-            await r.body.text();
-            if (r.statusCode !== 201) throw new Error(`send answered ${r.statusCode}`);
-          }
-        }),
-      );
-      for (;;) {
-        const q = await call<{ messages: unknown[] }>(a.api, 'GET', '/api/outbox?state=queued&limit=1');
-        if (q.messages.length === 0) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      const ms = performance.now() - t0;
-      await pool.close();
-      return (count / ms) * 1000;
-    };
-    await sendMessages(300); // warm-up: session, JIT
-    const empty = await sendMessages(messageCount);
-    const emptyTotal = (await call<{ total: number }>(b.api, 'GET', '/api/messages/stats')).total;
+    if (parts.includes('messages')) await messages();
+    if (parts.includes('files')) await files();
 
-    // B's inbox gets 100,000 more messages from A (written with the plugin's own code while B is stopped).
-    await stop(b.child);
-    const storage = new PluginStorageRoot(join(dir, 'b'));
-    const inbox = await Inbox.open(storage.forPlugin('messaging'), { shardSize: 1000, maxInbox: () => 1e7 });
-    const t0 = Date.now() - 86_400_000;
-    for (let batch = 0; batch < 100; batch++) {
-      await Promise.all(
-        Array.from({ length: 1000 }, (_, i) => {
-          const seq = batch * 1000 + i + 1;
-          return inbox.receive(
-            a.id,
-            { id: `preload-${seq}-xxxxxxxx`, stream: 'preload-stream', seq, body, sent_at: t0, content_type: 'text/plain' },
-            t0 + seq,
-          );
-        }),
+    async function messages(): Promise<void> {
+      const body = randomBytes(192).toString('base64'); // 256 characters
+      const sendMessages = async (count: number): Promise<number> => {
+        const pool = new Pool(a.api, { connections: 32 });
+        const payload = JSON.stringify({ to: b.id, body });
+        let next = 0;
+        const t0 = performance.now();
+        await Promise.all(
+          Array.from({ length: 32 }, async () => {
+            while (next++ < count) {
+              const r = await pool.request({
+                method: 'POST',
+                path: '/api/messages',
+                headers: { 'content-type': 'application/json' },
+                body: payload,
+              });
+              await r.body.text();
+              if (r.statusCode !== 201) throw new Error(`send answered ${r.statusCode}`);
+            }
+          }),
+        );
+        for (;;) {
+          const q = await call<{ messages: unknown[] }>(a.api, 'GET', '/api/outbox?state=queued&limit=1');
+          if (q.messages.length === 0) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const ms = performance.now() - t0;
+        await pool.close();
+        return (count / ms) * 1000;
+      };
+      const runs = async () => {
+        const before = (await call<{ total: number }>(b.api, 'GET', '/api/messages/stats')).total;
+        const rates = [await sendMessages(messageCount), await sendMessages(messageCount)];
+        return { before, rates, mean: (rates[0]! + rates[1]!) / 2 };
+      };
+      await sendMessages(1000); // warm-up: session, JIT
+      const empty = await runs();
+
+      // B's inbox gets 100,000 more messages from A (written with the plugin's own code while B is stopped).
+      await stop(b.child);
+      const storage = new PluginStorageRoot(join(dir, 'b'));
+      const inbox = await Inbox.open(storage.forPlugin('messaging'), {
+        shardSize: configSchema.properties.shardSize.default, // the index exists already and keeps its own
+        maxInbox: () => 1e7,
+      });
+      const t0 = Date.now() - 86_400_000;
+      for (let batch = 0; batch < 100; batch++) {
+        await Promise.all(
+          Array.from({ length: 1000 }, (_, i) => {
+            const seq = batch * 1000 + i + 1;
+            return inbox.receive(
+              a.id,
+              {
+                id: `preload-${seq}-xxxxxxxx`,
+                stream: 'preload-stream',
+                seq,
+                body,
+                sent_at: t0,
+                content_type: 'text/plain',
+              },
+              t0 + seq,
+            );
+          }),
+        );
+      }
+      await storage.flush();
+      b = await startNode('b');
+      await sendMessages(300); // the new session
+      const full = await runs();
+      const row = (r: typeof empty) => ({
+        'inbox before': `${r.before} messages`,
+        'messages/s, 2 runs': r.rates.map((x) => x.toFixed(0)).join(', '),
+        'messages/s (mean)': r.mean,
+      });
+      printTable(
+        `Messages A -> B, 256 B bodies, ${messageCount} per run, 32 owner-API clients (accepted -> delivered -> stored -> acknowledged -> recorded)`,
+        [row(empty), row(full)],
       );
+      console.log(`\nratio with 100k in the inbox / without: ${verdict(full.mean / empty.mean, 0.5)}`);
     }
-    await storage.flush();
-    b = await startNode('b');
-    const fullTotal = (await call<{ total: number }>(b.api, 'GET', '/api/messages/stats')).total;
-    await sendMessages(300);
-    const full = await sendMessages(messageCount);
-    printTable(`Messages A -> B, 256 B bodies, ${messageCount} per run, 32 owner-API clients`, [
-      { inbox: `${emptyTotal} messages before the run`, 'messages/s (accepted -> stored -> acknowledged)': empty },
-      { inbox: `${fullTotal} messages before the run`, 'messages/s (accepted -> stored -> acknowledged)': full },
-    ]);
-    console.log(`\nratio with 100k in the inbox / without: ${verdict(full / empty, 0.5)}`);
 
     // ---- 2. files ----
-    const shareDir = join(dir, 'a', 'share');
-    const outDir = join(dir, 'out');
-    await mkdir(outDir, { recursive: true });
-    const rows: Array<Record<string, string | number>> = [];
-    const ratios: string[] = [];
-    for (const sizeMiB of sizes) {
-      const name = `file-${sizeMiB}.bin`;
-      const src = join(shareDir, name);
-      const fh = await open(src, 'w');
-      for (let i = 0; i < sizeMiB; i++) await fh.write(randomBytes(MiB));
-      await fh.close();
+    async function files(): Promise<void> {
+      // Fresh nodes: what the messages left in memory does not count against the transfer.
+      await Promise.all([stop(a.child), stop(b.child)]);
+      a = await startNode('fa');
+      b = await startNode('fb');
+      const idle = { a: rss(a.child.pid!), b: rss(b.child.pid!) };
+      const shareDir = join(dir, 'fa', 'share');
+      const outDir = join(dir, 'out');
+      await mkdir(outDir, { recursive: true });
+      const rows: Array<Record<string, string | number>> = [];
+      const ratios: string[] = [];
+      for (const sizeMiB of sizes) {
+        const name = `file-${sizeMiB}.bin`;
+        const src = join(shareDir, name);
+        const fh = await open(src, 'w');
+        for (let i = 0; i < sizeMiB; i++) await fh.write(randomBytes(MiB));
+        await fh.close();
 
-      const plain = async (): Promise<number> => {
-        const server = await spawnJson(['--import', 'tsx', join(root, 'bench/modules.bench.ts'), '--plain-server', src]);
-        const out = join(outDir, `plain-${name}`);
-        const client = await spawnJson([
-          '--import',
-          'tsx',
-          join(root, 'bench/modules.bench.ts'),
-          '--plain-client',
-          String(server.info.port),
-          out,
-        ]);
-        await stop(server.child);
-        await rm(out, { force: true });
-        return Number(client.info.ms);
-      };
-      const ours = async (): Promise<{ ms: number; rssA: number; rssB: number }> => {
-        const share = await call<{ link: string }>(a.api, 'POST', '/api/files/share', { path: name, to: b.id });
-        const target = join(outDir, `openred-${name}`);
-        const exact = resetPeak(a.child.pid!) && resetPeak(b.child.pid!);
-        const peak = { a: 0, b: 0 };
-        const sampler = setInterval(() => {
-          peak.a = Math.max(peak.a, rss(a.child.pid!));
-          peak.b = Math.max(peak.b, rss(b.child.pid!));
-        }, 50);
-        const t = performance.now();
-        let d = await call<{ id: string; state: string }>(b.api, 'POST', '/api/files/download', {
-          link: share.link,
-          path: target,
-        });
-        while (d.state === 'running') {
-          await new Promise((r) => setTimeout(r, 25));
-          d = await call(b.api, 'GET', `/api/files/downloads/${d.id}`);
-        }
-        const ms = performance.now() - t;
-        clearInterval(sampler);
-        if (d.state !== 'done') throw new Error(`download ended ${JSON.stringify(d)}`);
-        await rm(target, { force: true });
-        await call(a.api, 'DELETE', `/api/files/${share.link.split('/').pop()}`);
-        return {
-          ms,
-          rssA: Math.max(peak.a, exact ? hwm(a.child.pid!) : 0),
-          rssB: Math.max(peak.b, exact ? hwm(b.child.pid!) : 0),
+        const plain = async (): Promise<{ ms: number; cpuMs: number }> => {
+          const server = await spawnJson([
+            '--import',
+            'tsx',
+            join(root, 'bench/modules.bench.ts'),
+            '--plain-server',
+            src,
+          ]);
+          const out = join(outDir, `plain-${name}`);
+          const serverCpu = cpuMs(server.child.pid!);
+          const client = await spawnJson([
+            '--import',
+            'tsx',
+            join(root, 'bench/modules.bench.ts'),
+            '--plain-client',
+            String(server.info.port),
+            out,
+          ]);
+          const cpu = cpuMs(server.child.pid!) - serverCpu + Number(client.info.cpu_ms);
+          await stop(server.child);
+          await rm(out, { force: true });
+          return { ms: Number(client.info.ms), cpuMs: cpu };
         };
-      };
+        const ours = async (): Promise<{ ms: number; cpuMs: number; rssA: number; rssB: number }> => {
+          const share = await call<{ link: string }>(a.api, 'POST', '/api/files/share', {
+            path: name,
+            to: b.id,
+          });
+          const target = join(outDir, `openred-${name}`);
+          const exact = resetPeak(a.child.pid!) && resetPeak(b.child.pid!);
+          const peak = { a: 0, b: 0 };
+          const sampler = setInterval(() => {
+            peak.a = Math.max(peak.a, rss(a.child.pid!));
+            peak.b = Math.max(peak.b, rss(b.child.pid!));
+          }, 50);
+          const cpu0 = cpuMs(a.child.pid!) + cpuMs(b.child.pid!);
+          const t = performance.now();
+          let d = await call<{ id: string; state: string }>(b.api, 'POST', '/api/files/download', {
+            link: share.link,
+            path: target,
+          });
+          while (d.state === 'running') {
+            await new Promise((r) => setTimeout(r, 25));
+            d = await call(b.api, 'GET', `/api/files/downloads/${d.id}`);
+          }
+          const ms = performance.now() - t;
+          const cpu = cpuMs(a.child.pid!) + cpuMs(b.child.pid!) - cpu0;
+          clearInterval(sampler);
+          if (d.state !== 'done') throw new Error(`download ended ${JSON.stringify(d)}`);
+          await rm(target, { force: true });
+          await call(a.api, 'DELETE', `/api/files/${share.link.split('/').pop()}`);
+          return {
+            ms,
+            cpuMs: cpu,
+            rssA: Math.max(peak.a, exact ? hwm(a.child.pid!) : 0),
+            rssB: Math.max(peak.b, exact ? hwm(b.child.pid!) : 0),
+          };
+        };
 
-      const rounds = sizeMiB >= 1024 ? 1 : 3;
-      const plainMs: number[] = [];
-      const oursMs: number[] = [];
-      let rssA = 0;
-      let rssB = 0;
-      for (let r = 0; r < rounds; r++) {
-        // Alternate which side goes first: other load on the machine hits both alike.
-        let p: number;
-        let x: Awaited<ReturnType<typeof ours>>;
-        if (r % 2 === 0) {
-          p = await plain();
-          x = await ours();
-        } else {
-          x = await ours();
-          p = await plain();
+        const rounds = 3;
+        const plainMs: number[] = [];
+        const oursMs: number[] = [];
+        const plainCpu: number[] = [];
+        const oursCpu: number[] = [];
+        let rssA = 0;
+        let rssB = 0;
+        for (let r = 0; r < rounds; r++) {
+          // Alternate which side goes first: other load on the machine hits both alike.
+          let p: Awaited<ReturnType<typeof plain>>;
+          let x: Awaited<ReturnType<typeof ours>>;
+          if (r % 2 === 0) {
+            p = await plain();
+            x = await ours();
+          } else {
+            x = await ours();
+            p = await plain();
+          }
+          plainMs.push(p.ms);
+          plainCpu.push(p.cpuMs);
+          oursMs.push(x.ms);
+          oursCpu.push(x.cpuMs);
+          rssA = Math.max(rssA, x.rssA);
+          rssB = Math.max(rssB, x.rssB);
         }
-        plainMs.push(p);
-        oursMs.push(x.ms);
-        rssA = Math.max(rssA, x.rssA);
-        rssB = Math.max(rssB, x.rssB);
+        await rm(src, { force: true });
+        const rate = (ms: number) => (sizeMiB / ms) * 1000;
+        rows.push({
+          size: `${sizeMiB} MiB`,
+          'plain HTTP MiB/s': rate(median(plainMs)),
+          'OpenRed download MiB/s': rate(median(oursMs)),
+          ratio: rate(median(oursMs)) / rate(median(plainMs)),
+          'CPU ms/MiB plain (both processes)': median(plainCpu) / sizeMiB,
+          'CPU ms/MiB OpenRed (both nodes)': median(oursCpu) / sizeMiB,
+          'peak RSS A MB (idle)': `${(rssA / 1e6).toFixed(1)} (${(idle.a / 1e6).toFixed(1)})`,
+          'peak RSS B MB (idle)': `${(rssB / 1e6).toFixed(1)} (${(idle.b / 1e6).toFixed(1)})`,
+        });
+        ratios.push(`${sizeMiB} MiB: ${verdict(rate(median(oursMs)) / rate(median(plainMs)), 0.5)}`);
+        if (sizeMiB >= 1024) {
+          ratios.push(
+            `peak RSS during ${sizeMiB} MiB: A ${verdict(rssA / 1e6, 150, false)} MB, B ${verdict(rssB / 1e6, 150, false)} MB`,
+          );
+        }
       }
-      await rm(src, { force: true });
-      const rate = (ms: number) => (sizeMiB / ms) * 1000;
-      rows.push({
-        size: `${sizeMiB} MiB`,
-        'plain HTTP MiB/s': rate(median(plainMs)),
-        'OpenRed download MiB/s': rate(median(oursMs)),
-        ratio: rate(median(oursMs)) / rate(median(plainMs)),
-        'peak RSS A (sharer) MB': rssA / 1e6,
-        'peak RSS B (downloader) MB': rssB / 1e6,
-      });
-      ratios.push(`${sizeMiB} MiB: ${verdict(rate(median(oursMs)) / rate(median(plainMs)), 0.5)}`);
-      if (sizeMiB >= 1024) {
-        ratios.push(`peak RSS during ${sizeMiB} MiB: A ${verdict(rssA / 1e6, 150, false)} MB, B ${verdict(rssB / 1e6, 150, false)} MB`);
-      }
+      printTable(
+        'File transfer, median of 3 rounds (A shares, B downloads; RSS sampled every 50 ms + VmHWM)',
+        rows,
+      );
+      console.log('\n' + ratios.join('\n'));
     }
-    printTable('File transfer (median of 3 rounds for 256 MiB, 1 round for 1 GiB)', rows);
-    console.log('\n' + ratios.join('\n'));
   } finally {
     await Promise.all([...children].map(stop));
     await directory.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** CPU time (user + system) a process used so far, ms (Linux). */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return 0;
   }
 }
 

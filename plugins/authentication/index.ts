@@ -89,7 +89,15 @@ export default definePlugin({
     const proofs: PeerProofService = {
       async prove(peer) {
         const nonce = newNonce();
-        const res = await ctx.peers.request(peer, 'POST', '/auth/challenge', { nonce });
+        const res = await ctx.peers
+          .request(peer, 'POST', '/auth/challenge', { nonce })
+          .catch((err: unknown) => {
+            // The peer answered, but not from a challenge route (e.g. it runs no authentication module).
+            const e = err as { status?: number; code?: string };
+            if (typeof e.status === 'number' && e.status < 500)
+              return { status: e.status, body: { error: e } };
+            throw err;
+          });
         if (res.status !== 200) {
           const code = (res.body as { error?: { code?: string } })?.error?.code ?? `HTTP ${res.status}`;
           audit('auth.challenge.failed', { peer, reason: code });

@@ -5,6 +5,15 @@ import { errors, PluginHttpError } from '@openred/plugin-sdk';
 
 const TAG = 16;
 const CIPHER = 'aes-256-gcm';
+/** Blobs kept open (and keys kept derived) at once; an idle handle closes after IDLE_CLOSE_MS. */
+const MAX_OPEN = 32;
+const IDLE_CLOSE_MS = 5000;
+
+interface OpenBlob {
+  fh: FileHandle;
+  users: number;
+  timer: NodeJS.Timeout | undefined;
+}
 
 /** What ingesting a file produced: its content address and per-chunk hashes. */
 export interface BlobInfo {
@@ -26,6 +35,9 @@ export interface BlobInfo {
 export class BlobStore {
   readonly #dir: string;
   readonly #master: Buffer;
+  /** Per-blob keys and open handles, kept while a blob is being served (a chunk is then one pread). */
+  readonly #keys = new Map<string, Buffer>();
+  readonly #open = new Map<string, OpenBlob>();
 
   constructor(dir: string, masterKey: Buffer) {
     this.#dir = dir;
@@ -39,13 +51,20 @@ export class BlobStore {
       if (f.endsWith('.tmp')) await rm(join(this.#dir, f), { force: true });
   }
 
+  /** Closes open handles and forgets keys (plugin teardown). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#open.keys()].map((b) => this.#release(b, true)));
+    for (const k of this.#keys.values()) k.fill(0);
+    this.#keys.clear();
+  }
+
   /**
    * Encrypts the file open as `source` into a new blob, hashing as it goes. Fails with OR_ERR_FILE_TOO_LARGE
    * if the file turns out longer than `maxBytes` (it may grow after it was checked).
    */
   async ingest(source: FileHandle, chunkBytes: number, maxBytes: number): Promise<BlobInfo> {
     const blob = randomBytes(16).toString('base64url');
-    const key = this.#key(blob);
+    const key = this.#derive(blob);
     const tmp = join(this.#dir, `${blob}.tmp`);
     const out = await open(tmp, 'wx', 0o600);
     const fileHash = createHash('sha256');
@@ -66,7 +85,8 @@ export class BlobStore {
         cipher.setAAD(aad(blob, index));
         const ct = cipher.update(plain);
         cipher.final();
-        await writeFull(out, Buffer.concat([ct, cipher.getAuthTag()]));
+        await writeFull(out, ct);
+        await writeFull(out, cipher.getAuthTag());
         if (bytesRead < chunkBytes) break;
       }
       await out.sync();
@@ -82,33 +102,33 @@ export class BlobStore {
     return { blob, size, sha256: fileHash.digest('hex'), chunkBytes, chunks };
   }
 
-  /** Reads and decrypts chunk `index` of a blob holding a file of `size` bytes. */
-  async readChunk(blob: string, index: number, chunkBytes: number, size: number): Promise<Buffer> {
+  /**
+   * Reads chunk `index` of a blob as stored (ciphertext || tag), for a peer that holds the blob's key: the
+   * sharer then spends no cipher pass on it, and the peer checks it with {@link openChunk}.
+   */
+  async readSealed(blob: string, index: number, chunkBytes: number, size: number): Promise<Buffer> {
     const len = Math.min(chunkBytes, size - index * chunkBytes);
-    const sealed = Buffer.allocUnsafe(len + TAG);
-    const fh = await open(this.#path(blob), 'r');
+    const sealed = Buffer.allocUnsafeSlow(len + TAG);
+    const handle = await this.#acquire(blob);
     try {
-      const { bytesRead } = await readFull(fh, sealed, index * (chunkBytes + TAG));
+      const { bytesRead } = await readFull(handle.fh, sealed, index * (chunkBytes + TAG));
       if (bytesRead !== sealed.length) throw corrupt(blob);
+      return sealed;
     } finally {
-      await fh.close();
-    }
-    const key = this.#key(blob);
-    try {
-      const decipher = createDecipheriv(CIPHER, key, nonce(index), { authTagLength: TAG });
-      decipher.setAAD(aad(blob, index));
-      decipher.setAuthTag(sealed.subarray(len));
-      const plain = decipher.update(sealed.subarray(0, len));
-      decipher.final();
-      return plain;
-    } catch {
-      throw corrupt(blob);
-    } finally {
-      key.fill(0);
+      handle.users--;
+      this.#idle(blob, handle);
     }
   }
 
+  /** The key of one blob, to hand to the peer a share is for (inside the session). */
+  keyOf(blob: string): Buffer {
+    return Buffer.from(this.#key(blob));
+  }
+
   async remove(blob: string): Promise<void> {
+    await this.#release(blob, true);
+    this.#keys.get(blob)?.fill(0);
+    this.#keys.delete(blob);
     await rm(this.#path(blob), { force: true });
   }
 
@@ -122,10 +142,69 @@ export class BlobStore {
   }
 
   #key(blob: string): Buffer {
+    let key = this.#keys.get(blob);
+    if (!key) {
+      key = this.#derive(blob);
+      if (this.#keys.size >= MAX_OPEN) {
+        const [oldest, k] = this.#keys.entries().next().value as [string, Buffer];
+        k.fill(0);
+        this.#keys.delete(oldest);
+      }
+      this.#keys.set(blob, key);
+    }
+    return key;
+  }
+
+  #derive(blob: string): Buffer {
     return Buffer.from(
       hkdfSync('sha256', this.#master, Buffer.alloc(0), `openred/file-sharing/blob/v1/${blob}`, 32),
     );
   }
+
+  async #acquire(blob: string): Promise<OpenBlob> {
+    let h = this.#open.get(blob);
+    if (!h) {
+      const fh = await open(this.#path(blob), 'r');
+      h = this.#open.get(blob); // another request may have opened it meanwhile
+      if (h) await fh.close();
+      else {
+        h = { fh, users: 0, timer: undefined };
+        this.#open.set(blob, h);
+        if (this.#open.size > MAX_OPEN) void this.#release(this.#open.keys().next().value as string, false);
+      }
+    }
+    h.users++;
+    clearTimeout(h.timer);
+    return h;
+  }
+
+  #idle(blob: string, h: OpenBlob): void {
+    if (h.users > 0 || this.#open.get(blob) !== h) return;
+    h.timer = setTimeout(() => void this.#release(blob, false), IDLE_CLOSE_MS);
+    h.timer.unref();
+  }
+
+  async #release(blob: string, force: boolean): Promise<void> {
+    const h = this.#open.get(blob);
+    if (!h || (h.users > 0 && !force)) return;
+    clearTimeout(h.timer);
+    this.#open.delete(blob);
+    await h.fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Decrypts and authenticates one chunk read with {@link BlobStore.readSealed}; throws if it was altered, is not
+ * chunk `index` of `blob`, or the key is wrong.
+ */
+export function openChunk(key: Buffer, blob: string, index: number, sealed: Buffer): Buffer {
+  if (sealed.length < TAG) throw new Error('chunk too short');
+  const decipher = createDecipheriv(CIPHER, key, nonce(index), { authTagLength: TAG });
+  decipher.setAAD(aad(blob, index));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+  const plain = decipher.update(sealed.subarray(0, sealed.length - TAG));
+  decipher.final();
+  return plain;
 }
 
 function nonce(index: number): Buffer {

@@ -24,7 +24,7 @@ export const configSchema = {
     /** Downloads a link allows when `share` gives no `max_downloads`. */
     defaultMaxDownloads: { type: 'integer', minimum: 1, default: 1 },
     /** Chunk requests in flight per download. */
-    parallel: { type: 'integer', minimum: 1, maximum: 32, default: 4 },
+    parallel: { type: 'integer', minimum: 1, maximum: 32, default: 8 },
     /** Timeout of one chunk request. */
     chunkTimeoutMs: { type: 'integer', minimum: 100, default: 20000 },
     /** Consecutive failed chunk requests before a download is left `interrupted` (resumable). */

@@ -10,6 +10,7 @@ import {
   type PluginLogger,
   type PluginStorage,
 } from '@openred/plugin-sdk';
+import { openChunk } from './blob-store.js';
 import type { FileSharingConfig } from './config.js';
 import { nodeFs, type DownloadFile, type DownloadFs } from './download-fs.js';
 import { parseLink } from './link.js';
@@ -70,8 +71,21 @@ export class DownloadError extends PluginHttpError {
   }
 }
 
+/** What the sharer answers to `POST /p2p/file-transfer`. */
+interface TransferAnswer {
+  transfer: string;
+  /** SHA-256 of each chunk's plaintext, base64url. */
+  chunks: string[];
+  /** Chunks travel as stored by the sharer: AES-256-GCM under `key` (base64url), bound to `blob` and the index. */
+  cipher: string;
+  blob: string;
+  key: string;
+}
+
 interface Job {
   record: DownloadRecord;
+  /** The chunk key of the current transfer (kept in memory only). */
+  chunkKey?: { key: Buffer; blob: string };
   abort: AbortController;
   /** Why it was aborted: the owner cancelled it, or the plugin is unloading. */
   reason?: 'cancel' | 'stop';
@@ -267,7 +281,7 @@ export class DownloadManager {
     let fh: DownloadFile | undefined;
     try {
       const t = await this.#retrying(job, () =>
-        this.#call<{ transfer: string; chunks: string[] }>(r.peer, '/file-transfer', {
+        this.#call<TransferAnswer>(r.peer, '/file-transfer', {
           file_id: r.file_id,
           ...(r.transfer ? { transfer: r.transfer } : {}),
         }),
@@ -277,7 +291,11 @@ export class DownloadManager {
         typeof t?.transfer !== 'string' ||
         !Array.isArray(t.chunks) ||
         t.chunks.length !== count ||
-        t.chunks.some((h) => typeof h !== 'string')
+        t.chunks.some((h) => typeof h !== 'string') ||
+        t.cipher !== 'aes-256-gcm' ||
+        typeof t.blob !== 'string' ||
+        typeof t.key !== 'string' ||
+        Buffer.from(t.key, 'base64url').length !== 32
       ) {
         throw new DownloadError('OR_ERR_PEER_ANSWER', 'the sharer sent an invalid chunk list', 502, false);
       }
@@ -291,6 +309,7 @@ export class DownloadManager {
       const next = fresh ? 0 : await this.#verifyPrefix(fh, r, t.chunks, hasher);
       r.resumed_from = Math.min(next * r.chunk_bytes, r.size);
       r.bytes = r.resumed_from;
+      job.chunkKey = { key: Buffer.from(t.key, 'base64url'), blob: t.blob };
       await this.#fetchAll(job, fh, t.chunks, hasher, next);
       if (hasher.digest('hex') !== r.sha256) {
         throw new DownloadError('OR_ERR_FILE_HASH', 'the file does not match its SHA-256', 502, false);
@@ -337,6 +356,8 @@ export class DownloadManager {
       await this.#table
         .commit()
         .catch((werr) => this.#o.log.error({ err: String(werr) }, 'cannot record download'));
+    } finally {
+      job.chunkKey?.key.fill(0);
     }
   }
 
@@ -429,8 +450,8 @@ export class DownloadManager {
           { timeoutMs: this.#o.config.chunkTimeoutMs },
         );
         if (res.status !== 200 || !Buffer.isBuffer(res.body)) throw answerError(res.status, res.body);
-        const data = res.body;
-        if (data.length !== len || sha256b64(data) !== expected) {
+        const data = decrypt(job, index, res.body);
+        if (data?.length !== len || sha256b64(data) !== expected) {
           this.#o.log.warn({ download: r.id, index }, 'chunk failed verification');
           if (++corrupt > 2) {
             throw new DownloadError(
@@ -443,7 +464,7 @@ export class DownloadManager {
           continue;
         }
         job.failures = 0;
-        return data;
+        return data!;
       } catch (err) {
         const e = toDownloadError(err);
         if (!e.resumable || e.code === 'OR_ERR_STOPPED') throw e;
@@ -534,6 +555,15 @@ function checkMeta(m: FileMeta, fileId: string, maxBytes: number): FileMeta {
     );
   }
   return m;
+}
+
+/** A chunk's plaintext, or undefined when it does not authenticate (altered, or not this chunk). */
+function decrypt(job: Job, index: number, sealed: Buffer): Buffer | undefined {
+  try {
+    return openChunk(job.chunkKey!.key, job.chunkKey!.blob, index, sealed);
+  } catch {
+    return undefined;
+  }
 }
 
 function chunkCount(size: number, chunkBytes: number): number {

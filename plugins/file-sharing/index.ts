@@ -79,13 +79,21 @@ export default definePlugin({
       '/file-transfer',
       { body: fileTransferSchema, summary: 'Start a transfer (one download of the link) or resume one' },
       async (req) => {
-        const { transfer, chunks } = await shares.transfer(
+        const { share, transfer, chunks, key } = await shares.transfer(
           req.body.file_id,
           req.peer!,
           req.body.transfer,
           ctx.clock.now(),
         );
-        return { transfer: transfer.id, chunks };
+        // The blob's own key, for this peer only (this answer is sealed by the session): chunks then travel
+        // as stored, encrypted once.
+        return {
+          transfer: transfer.id,
+          chunks,
+          cipher: 'aes-256-gcm',
+          blob: share.blob,
+          key: key.toString('base64url'),
+        };
       },
     );
 
@@ -176,6 +184,7 @@ export default definePlugin({
 
     ctx.onTeardown(async () => {
       clearInterval(timer);
+      await blobs.close();
       if (active.get(ctx.storage.dir) === downloads) {
         active.delete(ctx.storage.dir);
         await downloads.stop();

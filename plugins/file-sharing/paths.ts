@@ -25,8 +25,13 @@ export function sanitizeName(raw: string): string {
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
     const dot = name.lastIndexOf('.');
     const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-    let stem = name.slice(0, name.length - ext.length);
-    while (Buffer.byteLength(stem + ext) > MAX_NAME_BYTES) stem = [...stem].slice(0, -1).join('');
+    let room = MAX_NAME_BYTES - Buffer.byteLength(ext);
+    let stem = '';
+    for (const ch of name.slice(0, name.length - ext.length)) {
+      room -= Buffer.byteLength(ch);
+      if (room < 0) break;
+      stem += ch;
+    }
     name = stem + ext;
   }
   return name || 'download';

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { errors, type Collection, type PluginStorage } from '@openred/plugin-sdk';
+import {
+  errors,
+  preSealed,
+  type Collection,
+  type PluginStorage,
+  type PreSealedBytes,
+} from '@openred/plugin-sdk';
 import type { BlobStore } from './blob-store.js';
 import { formatLink } from './link.js';
 import { NOFOLLOW, resolveShareSource, sanitizeName } from './paths.js';
@@ -199,11 +205,20 @@ export class Shares {
       await this.#table.commit();
     }
     const manifest = await this.#storage.collection(`manifest.${share.file_id}`, { chunks: [] as string[] });
-    return { share, transfer: t, chunks: manifest.data.chunks };
+    return { share, transfer: t, chunks: manifest.data.chunks, key: this.#blobs.keyOf(share.blob) };
   }
 
-  /** Reads one chunk for a running transfer, within the transfer's byte budget. */
-  async chunk(fileId: string, peer: string, transferId: string, index: number, now: number): Promise<Buffer> {
+  /**
+   * One chunk for a running transfer, within the transfer's byte budget, as stored: sealed with the blob's key,
+   * which the peer received with the transfer. The session layer adds no second encryption (see preSealed).
+   */
+  async chunk(
+    fileId: string,
+    peer: string,
+    transferId: string,
+    index: number,
+    now: number,
+  ): Promise<PreSealedBytes> {
     const share = this.check(fileId, peer, now);
     const t = share.transfers.find((x) => x.id === transferId);
     if (!t) throw errors.notFound('OR_ERR_TRANSFER_UNKNOWN', 'no such transfer; start a new download');
@@ -218,10 +233,10 @@ export class Shares {
         'this transfer has fetched too much; start a new one',
       );
     }
-    const data = await this.#blobs.readChunk(share.blob, index, share.chunk_bytes, share.size);
+    const data = await this.#blobs.readSealed(share.blob, index, share.chunk_bytes, share.size);
     t.served += data.length;
     if (index % 64 === 0) void this.#table.commit().catch(() => undefined);
-    return data;
+    return preSealed(data);
   }
 
   async done(fileId: string, peer: string, transferId: string, now: number): Promise<void> {

@@ -12,7 +12,7 @@ export const configSchema = {
     /** Most undelivered messages queued for one peer. */
     maxQueuedPerPeer: { type: 'integer', minimum: 1, default: 10000 },
     /** Messages per storage shard. Read when the inbox/outbox is first created; later changes are ignored. */
-    shardSize: { type: 'integer', minimum: 10, maximum: 10000, default: 1000 },
+    shardSize: { type: 'integer', minimum: 10, maximum: 10000, default: 250 },
     /** Deliveries in flight per peer. */
     window: { type: 'integer', minimum: 1, maximum: 256, default: 32 },
     /** How often (real milliseconds) the outbox looks for retries that are due. */

@@ -28,7 +28,6 @@ export interface IncomingMessage {
 }
 
 interface ShardInfo {
-  name: string;
   stream: string;
   block: number;
   /** Messages not deleted. */
@@ -79,7 +78,7 @@ export class Inbox {
   /** peer/id → write in progress: a duplicate must not be acknowledged before the original is on disk. */
   readonly #pending = new Map<string, Promise<unknown>>();
   /** id → shard names, built on first use by mark-read/delete (it reads every shard once). */
-  #ids: Map<string, string[]> | undefined;
+  #ids: Map<string, Array<{ peer: string; info: ShardInfo }>> | undefined;
 
   private constructor(storage: PluginStorage, index: Collection<InboxIndex>, maxInbox: () => number) {
     this.#storage = storage;
@@ -173,7 +172,7 @@ export class Inbox {
     } finally {
       if (this.#pending.get(key) === write) this.#pending.delete(key);
     }
-    this.#ids?.set(entry.id, [...(this.#ids.get(entry.id) ?? []), this.#name(from, m.stream, m.seq)]);
+    this.#ids?.set(entry.id, [...(this.#ids.get(entry.id) ?? []), { peer: from, info }]);
     return { status: 'stored', entry };
   }
 
@@ -261,12 +260,11 @@ export class Inbox {
   async #locate(id: string, peer: string | undefined) {
     const ids = await this.#idMap();
     const hits: Array<{ shard: Shard; entry: InboxEntry; info: ShardInfo }> = [];
-    for (const name of ids.get(id) ?? []) {
-      const info = this.#infoByName(name);
-      if (!info || (peer && !name.startsWith(`in.${peer}.`))) continue;
-      const shard = await this.#shard(info.peer, info.info.stream, info.info.block, false);
+    for (const loc of ids.get(id) ?? []) {
+      if (peer && loc.peer !== peer) continue;
+      const shard = await this.#shard(loc.peer, loc.info.stream, loc.info.block, false);
       const entry = shard.data.messages.find((e) => e.id === id && !e.deleted);
-      if (entry) hits.push({ shard, entry, info: info.info });
+      if (entry) hits.push({ shard, entry, info: loc.info });
     }
     if (hits.length > 1) {
       throw errors.conflict('OR_ERR_AMBIGUOUS_ID', `several peers sent a message ${id}: name the peer`);
@@ -274,24 +272,18 @@ export class Inbox {
     return hits[0];
   }
 
-  async #idMap(): Promise<Map<string, string[]>> {
+  async #idMap(): Promise<Map<string, Array<{ peer: string; info: ShardInfo }>>> {
     if (this.#ids) return this.#ids;
-    const map = new Map<string, string[]>();
+    const map = new Map<string, Array<{ peer: string; info: ShardInfo }>>();
     for (const [peer, p] of Object.entries(this.#index.data.peers)) {
       for (const info of p.shards) {
         const shard = await this.#shard(peer, info.stream, info.block, false);
         for (const e of shard.data.messages) {
-          if (!e.deleted) map.set(e.id, [...(map.get(e.id) ?? []), info.name]);
+          if (!e.deleted) map.set(e.id, [...(map.get(e.id) ?? []), { peer, info }]);
         }
       }
     }
     return (this.#ids ??= map);
-  }
-
-  #infoByName(name: string): { peer: string; info: ShardInfo } | undefined {
-    const peer = name.split('.')[1] ?? '';
-    const info = this.#index.data.peers[peer]?.shards.find((s) => s.name === name);
-    return info && { peer, info };
   }
 
   async *#entries(peer: string, q: InboxQuery): AsyncGenerator<InboxEntry> {
@@ -313,10 +305,6 @@ export class Inbox {
     return Math.floor(seq / this.#index.data.shard_size);
   }
 
-  #name(peer: string, stream: string, seq: number): string {
-    return `in.${peer}.${stream}.${this.#blockOf(seq)}`;
-  }
-
   async #shard(peer: string, stream: string, block: number, create: boolean): Promise<Shard> {
     const name = `in.${peer}.${stream}.${block}`;
     let shard = this.#shards.get(name);
@@ -326,23 +314,23 @@ export class Inbox {
       shard.catch(() => this.#shards.delete(name));
     }
     const opened = await shard;
-    if (create) this.#register(peer, stream, block, name);
+    if (create) this.#register(peer, stream, block);
     return opened;
   }
 
-  #register(peer: string, stream: string, block: number, name: string): void {
+  #register(peer: string, stream: string, block: number): void {
     const peers = this.#index.data.peers;
     const p = (peers[peer] ??= { streams: [], shards: [] });
     if (!p.streams.includes(stream)) p.streams.push(stream);
-    if (p.shards.some((s) => s.name === name)) return;
-    p.shards.push({ name, stream, block, count: 0, unread: 0, min_at: 0, max_at: 0 });
+    if (p.shards.some((s) => s.stream === stream && s.block === block)) return;
+    p.shards.push({ stream, block, count: 0, unread: 0, min_at: 0, max_at: 0 });
     const order = (s: ShardInfo) => p.streams.indexOf(s.stream);
     p.shards.sort((a, b) => order(a) - order(b) || a.block - b.block);
   }
 
   #info(peer: string, stream: string, seq: number): ShardInfo {
-    const name = this.#name(peer, stream, seq);
-    return this.#index.data.peers[peer]!.shards.find((s) => s.name === name)!;
+    const block = this.#blockOf(seq);
+    return this.#index.data.peers[peer]!.shards.find((s) => s.stream === stream && s.block === block)!;
   }
 
   #rollback(shard: Shard, info: ShardInfo, entry: InboxEntry): void {

@@ -13,7 +13,7 @@ export interface HealthInput {
   kernel: KernelHealth;
   plugins: PluginStatusInfo[];
   audit:
-    { state: ComponentState; seq: number; file: string; lastError: string | null } | { state: 'disabled' };
+    { state: ComponentState; seq: number; file: string; last_error: string | null } | { state: 'disabled' };
   storage: { ok: boolean; error: string | null };
 }
 

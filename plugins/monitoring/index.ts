@@ -144,8 +144,8 @@ export default definePlugin({
           audit: !config.audit.enabled
             ? { state: 'disabled' }
             : a
-              ? { state: a.lastError ? 'degraded' : 'ok', seq: a.seq, file: a.file, lastError: a.lastError }
-              : { state: 'failing', seq: 0, file: '', lastError: auditError },
+              ? { state: a.lastError ? 'degraded' : 'ok', seq: a.seq, file: a.file, last_error: a.lastError }
+              : { state: 'failing', seq: 0, file: '', last_error: auditError },
         });
       },
     );

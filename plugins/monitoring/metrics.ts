@@ -1,40 +1,29 @@
 /**
  * The node's Prometheus metrics (prom-client, one registry per module version). Request metrics come from
- * the kernel's request observers; the rest from kernel and plugin events, and from gauges read at scrape
+ * the kernel's request observers (request-metrics.ts); the rest from kernel and plugin events, and from gauges read at scrape
  * time. Label values are bounded: routes are patterns (never raw paths), plugins and states are few.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type {
-  KernelHealth,
-  PeerSessionInfo,
-  PluginStatusInfo,
-  RequestObservation,
-} from '@openred/plugin-sdk';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { KernelHealth, PeerSessionInfo, PluginStatusInfo } from '@openred/plugin-sdk';
+import { RequestMetrics } from './request-metrics.js';
 
 export interface MetricsSources {
   sessions(): PeerSessionInfo[];
   plugins(): PluginStatusInfo[];
-  /** Kernel health, measured at most once per scrape. */
+  /** Kernel health (measured at most every 10 s by the gauges that show it). */
   health(): Promise<KernelHealth>;
   audit(): { seq: number; failed: number } | undefined;
   startedAt: number;
   now(): number;
 }
 
-type Events = { on<T>(event: string, handler: (payload: T) => void): () => void };
+const HEALTH_TTL_MS = 10_000;
 
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+type Events = { on<T>(event: string, handler: (payload: T) => void): () => void };
 
 export class NodeMetrics {
   readonly registry = new Registry();
-  readonly #requests: Counter<'surface' | 'route' | 'method' | 'status'>;
-  readonly #latency: Histogram<'surface' | 'route'>;
-  readonly #bytes: Counter<'surface' | 'direction'>;
-  /** Children cached by label key: `labels()` hashes its arguments on every call. */
-  readonly #requestChildren = new Map<string, { inc(): void }>();
-  readonly #latencyChildren = new Map<string, { observe(v: number): void }>();
-  readonly #bytesIn: Record<'p2p' | 'api', { inc(v: number): void }>;
-  readonly #bytesOut: Record<'p2p' | 'api', { inc(v: number): void }>;
+  readonly #requests: RequestMetrics;
   readonly #handshakes: Counter<'role' | 'result'>;
   readonly #renewals: Counter;
   readonly #tokens: Counter<'event'>;
@@ -45,27 +34,7 @@ export class NodeMetrics {
 
   constructor(sources: MetricsSources) {
     const r = [this.registry];
-    this.#requests = new Counter({
-      name: 'openred_http_requests_total',
-      help: 'HTTP requests served, by surface, route pattern, method and status',
-      labelNames: ['surface', 'route', 'method', 'status'],
-      registers: r,
-    });
-    this.#latency = new Histogram({
-      name: 'openred_http_request_duration_seconds',
-      help: 'Time from request arrival to the answer handed to the socket',
-      labelNames: ['surface', 'route'],
-      buckets: LATENCY_BUCKETS,
-      registers: r,
-    });
-    this.#bytes = new Counter({
-      name: 'openred_http_bytes_total',
-      help: 'Bytes of request and answer bodies (Content-Length), by surface and direction',
-      labelNames: ['surface', 'direction'],
-      registers: r,
-    });
-    this.#bytesIn = { p2p: this.#bytes.labels('p2p', 'in'), api: this.#bytes.labels('api', 'in') };
-    this.#bytesOut = { p2p: this.#bytes.labels('p2p', 'out'), api: this.#bytes.labels('api', 'out') };
+    this.#requests = new RequestMetrics(this.registry);
     this.#handshakes = new Counter({
       name: 'openred_handshakes_total',
       help: 'Noise handshakes, by role (initiator, responder) and result (ok, error)',
@@ -107,6 +76,20 @@ export class NodeMetrics {
       labelNames: ['result'],
       registers: r,
     });
+    // Known label sets start at 0, so the series exist (and rates work) before the first event.
+    for (const result of ['ok', 'failed', 'locked']) this.#authAttempts.labels(result).inc(0);
+    for (const event of ['received', 'expired', 'rejected']) this.#tokens.labels(event).inc(0);
+    for (const role of ['initiator', 'responder']) {
+      for (const result of ['ok', 'error']) this.#handshakes.labels(role, result).inc(0);
+    }
+    for (const direction of ['in', 'out']) {
+      for (const result of ['ok', 'error']) this.#messages.labels(direction, result).inc(0);
+    }
+    this.#messageBytes.labels('in').inc(0);
+    for (const p of sources.plugins()) {
+      for (const event of ['loaded', 'reloaded', 'failed', 'unloaded'])
+        this.#pluginEvents.labels(p.name, event).inc(0);
+    }
     new Gauge({
       name: 'openred_peer_sessions',
       help: 'Open peer sessions, by role',
@@ -128,12 +111,14 @@ export class NodeMetrics {
         for (const p of sources.plugins()) this.set({ plugin: p.name }, p.state === 'active' ? 1 : 0);
       },
     });
-    // One health measurement per scrape feeds the crypto and directory gauges.
-    let health: Promise<KernelHealth> | undefined;
-    const measured = () =>
-      (health ??= sources.health().finally(() => {
-        health = undefined;
-      }));
+    // Kernel health (a signature through the crypto engine, a request to the directory) is measured at most
+    // once per HEALTH_TTL_MS: frequent scrapes stay cheap and never hammer the directory.
+    let health: { at: number; value: Promise<KernelHealth> } | undefined;
+    const measured = (): Promise<KernelHealth> => {
+      const now = sources.now();
+      if (!health || now - health.at >= HEALTH_TTL_MS) health = { at: now, value: sources.health() };
+      return health.value;
+    };
     new Gauge({
       name: 'openred_crypto_agent_up',
       help: '1 when the crypto engine answered a signature request, else 0',
@@ -211,25 +196,10 @@ export class NodeMetrics {
     });
   }
 
-  /** The kernel's per-request callback: cheap, allocation-light. */
-  readonly observe = (o: RequestObservation): void => {
-    const key = `${o.surface} ${o.route} ${o.method} ${o.status}`;
-    let counter = this.#requestChildren.get(key);
-    if (!counter) {
-      counter = this.#requests.labels(o.surface, o.route, o.method, String(o.status));
-      this.#requestChildren.set(key, counter);
-    }
-    counter.inc();
-    const lkey = `${o.surface} ${o.route}`;
-    let histogram = this.#latencyChildren.get(lkey);
-    if (!histogram) {
-      histogram = this.#latency.labels(o.surface, o.route);
-      this.#latencyChildren.set(lkey, histogram);
-    }
-    histogram.observe(o.durationMs / 1000);
-    if (o.bytesIn > 0) this.#bytesIn[o.surface].inc(o.bytesIn);
-    if (o.bytesOut > 0) this.#bytesOut[o.surface].inc(o.bytesOut);
-  };
+  /** The kernel's per-request callback (see RequestMetrics). */
+  get observe(): RequestMetrics['observe'] {
+    return this.#requests.observe;
+  }
 
   /** Counts kernel and module events; returns the unsubscribes. */
   subscribe(events: Events): Array<() => void> {

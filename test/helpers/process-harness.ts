@@ -114,7 +114,7 @@ export async function startCli(
   const p = spawnCli(['start', '--config', configFile, '--json'], { env: options.env });
   const deadline = t0 + (options.timeoutMs ?? 15_000);
   for (;;) {
-    const info = parseFirstJson(p.stdout);
+    const info = startInfo(p.stdout);
     if (info) return { process: p, info: info as StartedNode['info'], readyMs: performance.now() - t0 };
     if (!p.alive) throw new Error(`openred start exited early: ${p.stderr || p.stdout}`);
     if (performance.now() > deadline) {
@@ -123,6 +123,23 @@ export async function startCli(
     }
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * The document `start --json` prints: the first complete line that is a JSON object with the node's id and
+ * URLs. Log lines (JSON too, e.g. an error logged while the node was starting) are skipped.
+ */
+function startInfo(text: string): unknown {
+  for (const line of text.split('\n').slice(0, -1)) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const doc = JSON.parse(line) as Record<string, unknown>;
+      if (typeof doc.node_id === 'string' && typeof doc.api === 'string') return doc;
+    } catch {
+      /* not JSON */
+    }
+  }
+  return undefined;
 }
 
 /** The first complete JSON object in `text` (one line or pretty-printed). */

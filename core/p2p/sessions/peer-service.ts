@@ -25,6 +25,7 @@ import {
   SEALED_HEADER,
   STATUS_HEADER,
   binaryResponseAad,
+  preSealedResponseAad,
   SESSION_HEADER,
   requestAad,
   responseAad,
@@ -228,6 +229,18 @@ export class PeerService implements PeerClient {
       );
       return { status, body: bytes as T };
     }
+    if (sealed === 'pre') {
+      // Bytes the route sealed itself (the plugin checks them): the session vouches for status and length.
+      const meta = JSON.parse(
+        session.transport
+          .open(envelopeHeader(res.headers[ENVELOPE_HEADER]), preSealedResponseAad(method, url, envelope.n))
+          .toString('utf8'),
+      ) as { s?: unknown; l?: unknown };
+      if (typeof meta.s !== 'number' || meta.l !== res.raw.length) {
+        throw new UpstreamError('pre-sealed answer does not match its envelope', 'OR_ERR_PEER_ANSWER', 502);
+      }
+      return { status: meta.s, body: res.raw as T };
+    }
     if (sealed !== '1') throw plainError(res.status, parseJson(res.raw, res.status));
     const inner = JSON.parse(
       session.transport
@@ -335,6 +348,14 @@ function parseJson(raw: Buffer, status: number): unknown {
       'OR_ERR_PEER_ANSWER',
       502,
     );
+  }
+}
+
+function envelopeHeader(value: string | string[] | undefined): unknown {
+  try {
+    return JSON.parse(fromB64u(String(value)).toString('utf8'));
+  } catch {
+    throw new UpstreamError('pre-sealed answer without a valid envelope', 'OR_ERR_PEER_ANSWER', 502);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
+import { isPreSealed } from '@openred/plugin-sdk';
 import type { Logger } from 'pino';
-import { fromB64u } from '../../crypto/encoding.js';
+import { fromB64u, toB64u } from '../../crypto/encoding.js';
 import { UnauthorizedError, ValidationError } from '../../errors.js';
 import { describeError } from '../../http/error-handler.js';
 import { exceedsJsonDepth } from '../../http/json-depth.js';
@@ -14,6 +15,7 @@ import {
   SEALED_HEADER,
   STATUS_HEADER,
   binaryResponseAad,
+  preSealedResponseAad,
   SESSION_HEADER,
   requestAad,
   responseAad,
@@ -53,6 +55,10 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
         ctx.body === undefined || ctx.body === null ? (ctx.status === 404 ? 204 : ctx.status) : ctx.status;
       if (Buffer.isBuffer(ctx.body)) {
         sealBytes(ctx, session.transport, ctx.body, status, (envelope as { n: number | string }).n);
+        return;
+      }
+      if (isPreSealed(ctx.body)) {
+        bindPreSealed(ctx, session.transport, ctx.body.bytes, status, (envelope as { n: number | string }).n);
         return;
       }
       reply = { s: status, b: ctx.body };
@@ -95,6 +101,25 @@ function sealBytes(
       ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength)
       : Readable.from(parts);
   ctx.length = parts.reduce((n, p) => n + p.length, 0);
+}
+
+/** Sends bytes the route already sealed for the peer, with their status and length sealed to the request. */
+function bindPreSealed(
+  ctx: Context,
+  transport: TransportSession,
+  bytes: Buffer,
+  status: number,
+  counter: number | string,
+): void {
+  const meta = transport.seal(
+    Buffer.from(JSON.stringify({ s: status, l: bytes.length })),
+    preSealedResponseAad(ctx.method, ctx.url, counter),
+  );
+  ctx.status = status;
+  ctx.set(SEALED_HEADER, 'pre');
+  ctx.set(ENVELOPE_HEADER, toB64u(Buffer.from(JSON.stringify(meta))));
+  ctx.type = 'application/octet-stream';
+  ctx.body = bytes;
 }
 
 function envelopeFromHeader(value: string): unknown {

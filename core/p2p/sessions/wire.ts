@@ -9,6 +9,11 @@
  *   bytes:    when a route answers a Buffer, the body is the raw ciphertext || tag, with `OpenRed-Sealed: bin`,
  *             `OpenRed-Epoch`, `OpenRed-Counter`, `OpenRed-Status`; AAD = "openred/res-bin/v1" \n METHOD \n
  *             URL \n request n \n status (no base64, no JSON: file chunks cost one AEAD pass).
+ *   pre-sealed: when a route answers `preSealed(bytes)` (bytes it already encrypted and authenticated for the
+ *             peer), the body is those bytes unchanged, with `OpenRed-Sealed: pre` and `OpenRed-Envelope`: the
+ *             base64url JSON envelope of `{s: status, l: byte length}`, AAD = "openred/res-pre/v1" \n METHOD \n
+ *             URL \n request n. The session binds status and length to the request; the bytes' own AEAD,
+ *             checked by the receiving plugin, protects their content.
  *
  * Binding the method and URL stops an envelope from being replayed to another route; binding the request's
  * counter into the response's AAD stops a response from being swapped with another one.
@@ -39,6 +44,11 @@ export function binaryResponseAad(
   return Buffer.from(
     `openred/res-bin/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}\n${status}`,
   );
+}
+
+/** AAD of the envelope that binds a pre-sealed answer's status and length to its request. */
+export function preSealedResponseAad(method: string, url: string, requestCounter: number | string): Buffer {
+  return Buffer.from(`openred/res-pre/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}`);
 }
 
 export interface RequestPlaintext {

@@ -38,7 +38,8 @@ export interface AuditQuery {
 
 interface Shared {
   writer: Promise<{ writer: AuditWriter; findings: OpenFindings }>;
-  refs: number;
+  /** The versions using it, oldest first; only the newest records events (no duplicates during a reload). */
+  users: AuditLog[];
 }
 
 const REGISTRY = Symbol.for('openred.monitoring.audit-writers');
@@ -60,7 +61,7 @@ export class AuditLog {
     const fresh = shared === undefined;
     if (!shared) {
       shared = {
-        refs: 0,
+        users: [],
         writer: AuditWriter.open({
           dir: o.dir,
           key: o.key,
@@ -80,18 +81,18 @@ export class AuditLog {
       registry.set(o.dir, shared);
       shared.writer.catch(() => registry.delete(o.dir));
     }
-    shared.refs++;
-    try {
-      const { writer, findings } = await shared.writer;
-      return { log: new AuditLog(o, writer), findings: fresh ? findings : undefined };
-    } catch (err) {
-      shared.refs--;
-      throw err;
-    }
+    const { writer, findings } = await shared.writer;
+    const log = new AuditLog(o, writer);
+    shared.users.push(log);
+    return { log, findings: fresh ? findings : undefined };
   }
 
-  /** Queues an entry; failures are counted and logged, never thrown at the event's emitter. */
+  /**
+   * Queues an entry; failures are counted and logged, never thrown at the event's emitter. While a newer
+   * version of the module shares this log (hot reload), this one stays silent: the newer one records.
+   */
   record(event: string, source: string, data: Record<string, unknown>): Promise<AuditEntry | undefined> {
+    if (registry.get(this.#o.dir)?.users.at(-1) !== this) return Promise.resolve(undefined);
     return this.#writer.append(event, source, data).catch((err: unknown) => {
       this.#o.log.error({ err: (err as Error).message, event }, 'audit entry not written');
       return undefined;
@@ -159,7 +160,8 @@ export class AuditLog {
     this.#released = true;
     const shared = registry.get(this.#o.dir);
     if (!shared) return;
-    if (--shared.refs > 0) return;
+    shared.users = shared.users.filter((u) => u !== this);
+    if (shared.users.length > 0) return;
     registry.delete(this.#o.dir);
     await this.#writer.close();
   }

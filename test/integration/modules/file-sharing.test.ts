@@ -203,13 +203,18 @@ describe('modules: file sharing between nodes (in process)', function () {
       });
     });
 
-    it('a corrupted chunk is fetched again, then the download fails with nothing left behind', async () => {
-      const d = await download(b, link('corrupt'), join(out, 'corrupt.bin'));
-      const end = await finished(b, d.json.id);
-      expect([end.state, end.error?.code]).to.deep.equal(['failed', 'OR_ERR_CHUNK_CORRUPT']);
-      expect((await readdir(out)).filter((f) => f.includes('corrupt'))).to.deep.equal([]);
-      // Chunk 1 was asked for three times (the first answer and two retries).
-      expect((await api<{ served: number }>(evil, 'GET', '/api/evil/served')).json.served).to.equal(3 + 3);
+    it('a corrupted chunk (bad tag, or bad SHA-256) is fetched again, then the download fails cleanly', async () => {
+      let served = (await api<{ served: number }>(evil, 'GET', '/api/evil/served')).json.served;
+      for (const kind of ['corrupt', 'wrongdata']) {
+        const d = await download(b, link(kind), join(out, `${kind}.bin`));
+        const end = await finished(b, d.json.id);
+        expect([end.state, end.error?.code], kind).to.deep.equal(['failed', 'OR_ERR_CHUNK_CORRUPT']);
+        expect((await readdir(out)).filter((f) => f.includes(kind))).to.deep.equal([]);
+        // The four chunks went out at once; chunk 1 was asked for twice more before giving up.
+        const now = (await api<{ served: number }>(evil, 'GET', '/api/evil/served')).json.served;
+        expect(now - served).to.equal(4 + 2);
+        served = now;
+      }
     });
 
     it('a file whose hash does not match is not published', async () => {

@@ -4,14 +4,23 @@
  */
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateDirectoryKey } from '../../../core/crypto/directory-key.js';
 import { httpRequest, pollUntil } from '../../helpers/node-harness.js';
-import { killAll, runCli, spawnCli, startCli, type StartedNode } from '../../helpers/process-harness.js';
+import {
+  cliPath,
+  killAll,
+  runCli,
+  spawnCli,
+  startCli,
+  type StartedNode,
+} from '../../helpers/process-harness.js';
 import { PLUGINS } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -129,6 +138,21 @@ describe('modules on real node processes (CLI, kill -9)', function () {
     expect(JSON.parse(sent.stdout)).to.include({ state: 'delivered', body: 'hello from a' });
     const got = await inboxOf('b', nodes.a!.info.node_id);
     expect(got.map((m) => m.body)).to.deep.equal(['hello from a']);
+    // The text from standard input.
+    const piped = spawn(
+      process.execPath,
+      [cliPath, 'send', nodes.b!.info.node_id, '-', '--wait', '20', '--json', '--api', nodes.a!.info.api],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, OPENRED_LOG_LEVEL: 'error' },
+      },
+    );
+    let pipedOut = '';
+    piped.stdout.on('data', (d: Buffer) => (pipedOut += d.toString()));
+    piped.stdin.end('line one\nline two\n');
+    const [code] = (await once(piped, 'exit')) as [number];
+    expect(code).to.equal(0);
+    expect(JSON.parse(pipedOut)).to.include({ state: 'delivered', body: 'line one\nline two\n' });
     const human = await cli('b', 'inbox');
     expect(human.stdout).to.include('hello from a').and.include('[new]');
     const bad = await cli('a', 'send', 'nobody', 'x');

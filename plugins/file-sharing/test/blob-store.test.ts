@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlobStore, openChunk } from '../blob-store.js';
+
+describe('file-sharing: blobs encrypted at rest', () => {
+  let dir: string;
+  let store: BlobStore;
+  const CHUNK = 16384;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'openred-blobs-'));
+    store = new BlobStore(join(dir, 'blobs'), randomBytes(32));
+    await store.init();
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function ingest(content: Buffer) {
+    await writeFile(join(dir, 'src'), content);
+    const fh = await open(join(dir, 'src'), 'r');
+    try {
+      return await store.ingest(fh, CHUNK, 1 << 30);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  it('stores ciphertext only and reads every chunk back, with the file and chunk hashes', async () => {
+    const content = Buffer.concat([Buffer.from('MARKER'.repeat(4000)), randomBytes(3 * CHUNK)]);
+    const info = await ingest(content);
+    expect(info.size).to.equal(content.length);
+    expect(info.sha256).to.equal(createHash('sha256').update(content).digest('hex'));
+    expect(info.chunks).to.have.length(Math.ceil(content.length / CHUNK));
+    const raw = await readFile(join(dir, 'blobs', `${info.blob}.blob`));
+    expect(raw.includes('MARKER')).to.equal(false);
+    expect(raw.length).to.equal(content.length + 16 * info.chunks.length);
+    const back = [];
+    const key = store.keyOf(info.blob);
+    for (let i = 0; i < info.chunks.length; i++) {
+      const chunk = openChunk(key, info.blob, i, await store.readSealed(info.blob, i, CHUNK, info.size));
+      expect(createHash('sha256').update(chunk).digest('base64url')).to.equal(info.chunks[i]);
+      back.push(chunk);
+    }
+    expect(Buffer.concat(back).equals(content)).to.equal(true);
+  });
+
+  it('a changed byte, a chunk moved or taken from another file, or a wrong key is detected', async () => {
+    const info = await ingest(randomBytes(3 * CHUNK));
+    const other = await ingest(randomBytes(3 * CHUNK));
+    const key = store.keyOf(info.blob);
+    const sealed = await store.readSealed(info.blob, 0, CHUNK, info.size);
+    expect(() => openChunk(key, info.blob, 0, sealed)).to.not.throw();
+    const flipped = Buffer.from(sealed);
+    flipped[5]! ^= 1;
+    expect(() => openChunk(key, info.blob, 0, flipped)).to.throw();
+    expect(() => openChunk(key, info.blob, 1, sealed)).to.throw(); // moved
+    const foreign = await store.readSealed(other.blob, 0, CHUNK, other.size);
+    expect(() => openChunk(key, info.blob, 0, foreign)).to.throw(); // another file's chunk
+    expect(() => openChunk(store.keyOf(other.blob), info.blob, 0, sealed)).to.throw(); // wrong key
+    // A truncated blob is refused by the sharer itself.
+    await store.close();
+    const path = join(dir, 'blobs', `${info.blob}.blob`);
+    await writeFile(path, (await readFile(path)).subarray(0, CHUNK));
+    try {
+      await store.readSealed(info.blob, 2, CHUNK, info.size);
+      expect.fail('read past the end');
+    } catch (err) {
+      expect(err).to.include({ code: 'OR_ERR_FILE_CORRUPT', status: 500 });
+    }
+  });
+
+  it('handles empty files and removes blobs; leftovers of a crash are cleaned at start', async () => {
+    const info = await ingest(Buffer.alloc(0));
+    expect([info.size, info.chunks.length]).to.deep.equal([0, 0]);
+    await writeFile(join(dir, 'blobs', 'half-written.tmp'), 'x');
+    await store.init();
+    expect(await readdir(join(dir, 'blobs'))).to.deep.equal([`${info.blob}.blob`]);
+    await store.remove(info.blob);
+    expect(await store.list()).to.deep.equal([]);
+  });
+
+  it('refuses a file that grew beyond the limit while it was read', async () => {
+    await writeFile(join(dir, 'src'), randomBytes(CHUNK * 2));
+    const fh = await open(join(dir, 'src'), 'r');
+    try {
+      await store.ingest(fh, CHUNK, CHUNK);
+      expect.fail('accepted');
+    } catch (err) {
+      expect(err).to.include({ code: 'OR_ERR_FILE_TOO_LARGE' });
+    } finally {
+      await fh.close();
+    }
+    expect(await readdir(join(dir, 'blobs'))).to.deep.equal([]);
+  });
+});
