@@ -202,6 +202,8 @@ async function startInProcess(
     loaded = resolveConfig(config, dir, {});
   }
   const node = createNode(loaded, {
+    // The bench's routes are owner routes; login is measured by the authentication tests, not here.
+    allowAnonymousOwnerApi: true,
     passphrase: 'openred-bench-passphrase',
     scrypt: { N: 2 ** 10, r: 8, p: 1, maxmem: 32 * 1024 * 1024 },
   });
@@ -419,7 +421,11 @@ async function startOnce(configFile: string): Promise<{ ready: number; served: n
     [join(repoRoot, 'core', 'bin', 'openred.js'), 'start', '--config', configFile, '--json'],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, OPENRED_PASSPHRASE: 'openred-bench-passphrase' },
+      env: {
+        ...process.env,
+        OPENRED_PASSPHRASE: 'openred-bench-passphrase',
+        OPENRED_ALLOW_ANONYMOUS_OWNER_API: '1',
+      },
     },
   );
   children.add(child);

@@ -29,16 +29,37 @@ export function register(program: Command): void {
         api: node.urls.api,
         isolation: node.crypto.isolation,
       };
+      const hint = opts.json ? [] : await ownerSetupHint(info.api);
       print(opts.json, info, () =>
         [
           `OpenRed node ${node.id}`,
           `  peers (p2p): ${info.p2p}`,
           `  owner (api): ${info.api}`,
           `  crypto isolation: ${info.isolation}`,
+          ...hint,
           'Press Ctrl-C to stop.',
         ].join('\n'),
       );
       await stopped;
       process.exitCode = 0;
     });
+}
+
+/** When the authentication module runs and no owner is set up yet, says how to do it. */
+async function ownerSetupHint(api: string | undefined): Promise<string[]> {
+  if (!api) return [];
+  try {
+    const res = await fetch(`${api}/api/auth/status`, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json()) as { configured?: boolean };
+    if (res.ok && body.configured === false) {
+      return [
+        '',
+        'No owner login yet: run `npx openred auth setup` (the owner API refuses anonymous calls).',
+        '',
+      ];
+    }
+  } catch {
+    // the authentication module is disabled or not answering: nothing to suggest
+  }
+  return [];
 }
