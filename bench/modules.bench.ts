@@ -282,7 +282,13 @@ async function main(): Promise<void> {
           await rm(out, { force: true });
           return { ms: Number(client.info.ms), cpuMs: cpu };
         };
-        const ours = async (): Promise<{ ms: number; cpuMs: number; rssA: number; rssB: number }> => {
+        const ours = async (): Promise<{
+          ms: number;
+          cpuA: number;
+          cpuB: number;
+          rssA: number;
+          rssB: number;
+        }> => {
           const share = await call<{ link: string }>(a.api, 'POST', '/api/files/share', {
             path: name,
             to: b.id,
@@ -294,7 +300,7 @@ async function main(): Promise<void> {
             peak.a = Math.max(peak.a, rss(a.child.pid!));
             peak.b = Math.max(peak.b, rss(b.child.pid!));
           }, 50);
-          const cpu0 = cpuMs(a.child.pid!) + cpuMs(b.child.pid!);
+          const cpu0 = { a: cpuMs(a.child.pid!), b: cpuMs(b.child.pid!) };
           const t = performance.now();
           let d = await call<{ id: string; state: string }>(b.api, 'POST', '/api/files/download', {
             link: share.link,
@@ -305,14 +311,15 @@ async function main(): Promise<void> {
             d = await call(b.api, 'GET', `/api/files/downloads/${d.id}`);
           }
           const ms = performance.now() - t;
-          const cpu = cpuMs(a.child.pid!) + cpuMs(b.child.pid!) - cpu0;
+          const cpu = { a: cpuMs(a.child.pid!) - cpu0.a, b: cpuMs(b.child.pid!) - cpu0.b };
           clearInterval(sampler);
           if (d.state !== 'done') throw new Error(`download ended ${JSON.stringify(d)}`);
           await rm(target, { force: true });
           await call(a.api, 'DELETE', `/api/files/${share.link.split('/').pop()}`);
           return {
             ms,
-            cpuMs: cpu,
+            cpuA: cpu.a,
+            cpuB: cpu.b,
             rssA: Math.max(peak.a, exact ? hwm(a.child.pid!) : 0),
             rssB: Math.max(peak.b, exact ? hwm(b.child.pid!) : 0),
           };
@@ -322,7 +329,8 @@ async function main(): Promise<void> {
         const plainMs: number[] = [];
         const oursMs: number[] = [];
         const plainCpu: number[] = [];
-        const oursCpu: number[] = [];
+        const cpuA: number[] = [];
+        const cpuB: number[] = [];
         let rssA = 0;
         let rssB = 0;
         for (let r = 0; r < rounds; r++) {
@@ -339,7 +347,8 @@ async function main(): Promise<void> {
           plainMs.push(p.ms);
           plainCpu.push(p.cpuMs);
           oursMs.push(x.ms);
-          oursCpu.push(x.cpuMs);
+          cpuA.push(x.cpuA);
+          cpuB.push(x.cpuB);
           rssA = Math.max(rssA, x.rssA);
           rssB = Math.max(rssB, x.rssB);
         }
@@ -350,8 +359,8 @@ async function main(): Promise<void> {
           'plain HTTP MiB/s': rate(median(plainMs)),
           'OpenRed download MiB/s': rate(median(oursMs)),
           ratio: rate(median(oursMs)) / rate(median(plainMs)),
-          'CPU ms/MiB plain (both processes)': median(plainCpu) / sizeMiB,
-          'CPU ms/MiB OpenRed (both nodes)': median(oursCpu) / sizeMiB,
+          'CPU ms/MiB plain (server + client)': median(plainCpu) / sizeMiB,
+          'CPU ms/MiB A + B': `${(median(cpuA) / sizeMiB).toFixed(2)} + ${(median(cpuB) / sizeMiB).toFixed(2)}`,
           'peak RSS A MB (idle)': `${(rssA / 1e6).toFixed(1)} (${(idle.a / 1e6).toFixed(1)})`,
           'peak RSS B MB (idle)': `${(rssB / 1e6).toFixed(1)} (${(idle.b / 1e6).toFixed(1)})`,
         });

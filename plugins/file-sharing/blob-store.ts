@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors, PluginHttpError } from '@openred/plugin-sdk';
 
@@ -8,6 +8,8 @@ const CIPHER = 'aes-256-gcm';
 /** Blobs kept open (and keys kept derived) at once; an idle handle closes after IDLE_CLOSE_MS. */
 const MAX_OPEN = 32;
 const IDLE_CLOSE_MS = 5000;
+/** Leftovers younger than this are left alone (they may belong to a version of the plugin still running). */
+export const LEFTOVER_AGE_MS = 3_600_000;
 
 interface OpenBlob {
   fh: FileHandle;
@@ -46,9 +48,9 @@ export class BlobStore {
 
   async init(): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    // Blobs whose ingestion a crash interrupted.
-    for (const f of await readdir(this.#dir))
-      if (f.endsWith('.tmp')) await rm(join(this.#dir, f), { force: true });
+    // Blobs whose ingestion a crash interrupted (old ones only: a previous version of this plugin may still be
+    // writing one during a hot reload).
+    for (const f of await this.#older('.tmp', LEFTOVER_AGE_MS)) await rm(join(this.#dir, f), { force: true });
   }
 
   /** Closes open handles and forgets keys (plugin teardown). */
@@ -132,9 +134,22 @@ export class BlobStore {
     await rm(this.#path(blob), { force: true });
   }
 
-  /** Ids of the blobs on disk. */
-  async list(): Promise<string[]> {
-    return (await readdir(this.#dir)).filter((f) => f.endsWith('.blob')).map((f) => f.slice(0, -5));
+  /** Ids of the blobs on disk (only those last written more than `olderThanMs` ago, if given). */
+  async list(olderThanMs = 0): Promise<string[]> {
+    return (await this.#older('.blob', olderThanMs)).map((f) => f.slice(0, -5));
+  }
+
+  async #older(suffix: string, ageMs: number): Promise<string[]> {
+    const out: string[] = [];
+    for (const f of await readdir(this.#dir)) {
+      if (!f.endsWith(suffix)) continue;
+      if (ageMs > 0) {
+        const st = await stat(join(this.#dir, f)).catch(() => undefined);
+        if (!st || Date.now() - st.mtimeMs < ageMs) continue;
+      }
+      out.push(f);
+    }
+    return out;
   }
 
   #path(blob: string): string {

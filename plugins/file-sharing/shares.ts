@@ -8,7 +8,7 @@ import {
   type PluginStorage,
   type PreSealedBytes,
 } from '@openred/plugin-sdk';
-import type { BlobStore } from './blob-store.js';
+import { LEFTOVER_AGE_MS, type BlobStore } from './blob-store.js';
 import { formatLink } from './link.js';
 import { NOFOLLOW, resolveShareSource, sanitizeName } from './paths.js';
 
@@ -94,7 +94,7 @@ export class Shares {
     const shares = new Shares(table, storage, blobs, nodeId);
     // Blobs no share refers to (a crash between writing the blob and the record, or a missed removal).
     const wanted = new Set(table.data.shares.filter((s) => s.revoked_at === null).map((s) => s.blob));
-    for (const blob of await blobs.list()) if (!wanted.has(blob)) await blobs.remove(blob);
+    for (const blob of await blobs.list(LEFTOVER_AGE_MS)) if (!wanted.has(blob)) await blobs.remove(blob);
     return shares;
   }
 

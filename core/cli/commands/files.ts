@@ -175,11 +175,11 @@ export function register(program: Command): void {
             cliProgress.Presets.shades_classic,
           )
         : undefined;
-    const payload = (x: Download) => ({
-      done: formatBytes(x.bytes),
-      all: formatBytes(x.size),
-      rate: `${formatBytes(x.rate_bps)}/s`,
-    });
+    let rate = 0;
+    const payload = (x: Download) => {
+      if (x.state === 'running') rate = x.rate_bps; // a finished download reports no rate: keep the last one
+      return { done: formatBytes(x.bytes), all: formatBytes(x.size), rate: `${formatBytes(rate)}/s` };
+    };
     bar?.start(Math.max(d.size, 1), d.bytes, payload(d));
     try {
       // Bounded: the node ends every download (done, failed, or interrupted after its retries).

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobStore, openChunk } from '../blob-store.js';
@@ -75,12 +75,18 @@ describe('file-sharing: blobs encrypted at rest', () => {
     }
   });
 
-  it('handles empty files and removes blobs; leftovers of a crash are cleaned at start', async () => {
+  it('handles empty files and removes blobs; old leftovers of a crash are cleaned at start', async () => {
     const info = await ingest(Buffer.alloc(0));
     expect([info.size, info.chunks.length]).to.deep.equal([0, 0]);
     await writeFile(join(dir, 'blobs', 'half-written.tmp'), 'x');
+    await writeFile(join(dir, 'blobs', 'being-written.tmp'), 'x');
+    const hoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    await utimes(join(dir, 'blobs', 'half-written.tmp'), hoursAgo, hoursAgo);
     await store.init();
-    expect(await readdir(join(dir, 'blobs'))).to.deep.equal([`${info.blob}.blob`]);
+    expect((await readdir(join(dir, 'blobs'))).sort()).to.deep.equal(
+      [`${info.blob}.blob`, 'being-written.tmp'].sort(),
+    );
+    expect(await store.list(3_600_000)).to.deep.equal([]);
     await store.remove(info.blob);
     expect(await store.list()).to.deep.equal([]);
   });
