@@ -245,7 +245,21 @@ try {
   ]);
   await a.stop();
 } finally {
-  for (const c of children) c.kill('SIGTERM');
+  // Stop the child processes gracefully, and make sure none outlives the benchmark.
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((done) => {
+          if (c.exitCode !== null || c.signalCode !== null) return done();
+          const force = setTimeout(() => c.kill('SIGKILL'), 5000);
+          c.once('exit', () => {
+            clearTimeout(force);
+            done();
+          });
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
   await rm(dir, { recursive: true, force: true });
 }
 process.exit(0);
