@@ -7,9 +7,8 @@
  * Node A (the client, hosting the directory) runs in this process; the two servers are child processes.
  */
 import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +16,7 @@ import { resolveConfig } from '../core/config/load-config.js';
 import { createNode } from '../core/kernel/create-node.js';
 import { silentLogger } from '../core/kernel/logger.js';
 import { median, percentile, printTable, verdict } from './lib/measure.js';
+import { cpuMicros, spawnJson } from './lib/processes.js';
 
 const root = resolve(import.meta.dirname, '..');
 const FIXTURES = join(root, 'test', 'fixtures', 'plugins');
@@ -30,40 +30,6 @@ const SCRAPE_MS = Number(process.env.BENCH_SCRAPE_MS ?? 1000);
 /** Calibration: both servers without monitoring, to see the noise of this machine. */
 const SAME = process.env.BENCH_SAME === '1';
 const payload = { text: randomBytes(96).toString('base64') };
-
-function spawnJson(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ child: ChildProcess; info: Record<string, unknown> }>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const start = out.indexOf('{');
-      const end = out.indexOf('}\n', start);
-      if (start !== -1 && end > start) {
-        try {
-          resolvePromise({ child, info: JSON.parse(out.slice(start, end + 1)) });
-        } catch {
-          /* not complete yet */
-        }
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
-  });
-}
-
-/** utime + stime of a process, in microseconds (Linux /proc; 0 elsewhere). */
-function cpuMicros(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
-  }
-}
 
 async function round(send: () => Promise<unknown>, pid: number, during?: () => Promise<unknown>) {
   const latencies: number[] = [];
@@ -130,7 +96,9 @@ try {
         log: { level: 'error' },
       })};\n`,
     );
-    const s = await spawnJson([join(root, 'core/bin/openred.js'), 'start', '--config', file, '--json']);
+    const s = await spawnJson([join(root, 'core/bin/openred.js'), 'start', '--config', file, '--json'], {
+      cwd: root,
+    });
     children.push(s.child);
     return {
       id: String(s.info.node_id),

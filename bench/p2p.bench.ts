@@ -7,9 +7,8 @@
  * Node A runs in this process (it is the client); node B and the baseline server are child processes.
  */
 import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,6 +17,7 @@ import { resolveConfig } from '../core/config/load-config.js';
 import { createNode } from '../core/kernel/create-node.js';
 import { silentLogger } from '../core/kernel/logger.js';
 import { percentile, printTable, verdict } from './lib/measure.js';
+import { cpuMicros, spawnJson, stopChildren } from './lib/processes.js';
 
 const root = resolve(import.meta.dirname, '..');
 const FIXTURES = join(root, 'test', 'fixtures', 'plugins');
@@ -25,43 +25,6 @@ const SCRYPT = { N: 1024, r: 8, p: 1, maxmem: 16 * 1024 * 1024 };
 const CONCURRENCY = 16;
 const DURATION_MS = 3000;
 const payload = { text: randomBytes(96).toString('base64') }; // ~256 B of JSON with the wrapper
-
-function spawnJson(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const start = out.indexOf('{');
-      const end = out.lastIndexOf('}');
-      if (start !== -1 && end > start) {
-        try {
-          resolvePromise({ child, info: JSON.parse(out.slice(start, end + 1)) });
-        } catch {
-          /* not complete yet */
-        }
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
-  });
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
-  } catch {
-    return NaN;
-  }
-}
 
 interface LoadResult {
   rps: number;
@@ -77,7 +40,7 @@ async function load(send: () => Promise<unknown>, serverPid: number): Promise<Lo
   const end = performance.now() + DURATION_MS;
   let done = 0;
   for (let i = 0; i < 200; i++) await send(); // warm-up
-  const cpu0 = cpuOf(serverPid);
+  const cpu0 = cpuMicros(serverPid);
   const client0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
@@ -96,7 +59,7 @@ async function load(send: () => Promise<unknown>, serverPid: number): Promise<Lo
     rps: (done / elapsed) * 1000,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
-    serverUs: ((cpuOf(serverPid) - cpu0) * 1e6) / done,
+    serverUs: (cpuMicros(serverPid) - cpu0) / done,
     clientUs: (client.user + client.system) / done,
   };
 }
@@ -155,10 +118,14 @@ try {
       log: { level: 'error' },
     })};\n`,
   );
-  const b = await spawnJson([join(root, 'core/bin/openred.js'), 'start', '--config', bConfigFile, '--json']);
+  const b = await spawnJson([join(root, 'core/bin/openred.js'), 'start', '--config', bConfigFile, '--json'], {
+    cwd: root,
+  });
   children.push(b.child);
   const bId = String(b.info.node_id);
-  const bare = await spawnJson(['--import', 'tsx', join(root, 'bench/fixtures/bare-koa-server.ts')]);
+  const bare = await spawnJson(['--import', 'tsx', join(root, 'bench/fixtures/bare-koa-server.ts')], {
+    cwd: root,
+  });
   children.push(bare.child);
 
   // 1. Encrypted requests vs the bare route.
@@ -246,20 +213,7 @@ try {
   await a.stop();
 } finally {
   // Stop the child processes gracefully, and make sure none outlives the benchmark.
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((done) => {
-          if (c.exitCode !== null || c.signalCode !== null) return done();
-          const force = setTimeout(() => c.kill('SIGKILL'), 5000);
-          c.once('exit', () => {
-            clearTimeout(force);
-            done();
-          });
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
+  await stopChildren(children);
   await rm(dir, { recursive: true, force: true });
 }
 process.exit(0);
