@@ -120,6 +120,7 @@ try {
   );
   const b = await spawnJson([join(root, 'core/bin/openred.js'), 'start', '--config', bConfigFile, '--json'], {
     cwd: root,
+    env: { OPENRED_ALLOW_ANONYMOUS_OWNER_API: '1' },
   });
   children.push(b.child);
   const bId = String(b.info.node_id);
@@ -142,6 +143,17 @@ try {
     await r.body.json();
   };
   const sealedSend = (): Promise<unknown> => a.peers.request(bId, 'POST', '/echo', payload);
+  // The same pipeline without the session layer (owner route, plain JSON, anonymous owner allowed for B).
+  const plainPool = new Pool(String(b.info.api), { connections: 8, pipelining: 1 });
+  const plainSend = async (): Promise<void> => {
+    const r = await plainPool.request({
+      method: 'POST',
+      path: '/api/echo/plain',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    await r.body.json();
+  };
   // A-B-B-A rounds: the machine's other load affects both sides alike; the median ratio is reported.
   const runs: Array<{ bare: Awaited<ReturnType<typeof load>>; sealed: Awaited<ReturnType<typeof load>> }> =
     [];
@@ -151,6 +163,8 @@ try {
     const y = first ? await load(sealedSend, b.child.pid!) : await load(bareSend, bare.child.pid!);
     runs.push(first ? { bare: x, sealed: y } : { bare: y, sealed: x });
   }
+  const plainRun = await load(plainSend, b.child.pid!);
+  await plainPool.close();
   const ratios = runs.map((r) => r.sealed.rps / r.bare.rps).sort((p, q) => p - q);
   const mid = runs.find((r) => r.sealed.rps / r.bare.rps === ratios[1])!;
   const bareRun = mid.bare;
@@ -158,6 +172,7 @@ try {
   await barePool.close();
   printTable(`Encrypted request/response, 256 B payload, ${CONCURRENCY} concurrent, 8 connections`, [
     row('bare Koa + @koa/router (plain JSON)', bareRun),
+    row('OpenRed owner route, same node, no session (plain JSON)', plainRun),
     row('OpenRed session (sealed both ways)', sealedRun),
   ]);
   console.log(
