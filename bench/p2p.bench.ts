@@ -75,6 +75,9 @@ const row = (route: string, r: LoadResult) => ({
 
 const dir = await mkdtemp(join(tmpdir(), 'openred-bench-p2p-'));
 const children: ChildProcess[] = [];
+// If the benchmark dies (Ctrl-C, an exception), take the child nodes with it.
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 try {
   // Node A (this process) hosts the directory; node B is a child process that joins it.
   const aConfig = resolveConfig(
