@@ -1,15 +1,11 @@
-import type { NodePublicKeys } from '../crypto/identity.js';
+import type { CryptoEngine } from '../crypto/engine.js';
 
 /**
- * What the kernel needs from the crypto engine at this layer: the node's identity, the isolation level it
- * achieved, and a lifecycle. The full engine (handshakes, token opening) extends this.
+ * What the kernel itself uses of the crypto engine: the node's identity, the isolation level it achieved
+ * (reported in /health), its lifecycle, signing, and at-rest sub-keys for plugins. Handshakes and token
+ * opening are the session layer's business (core/kernel/session-services.ts).
  */
-export interface NodeCrypto {
-  readonly nodeId: string;
-  readonly publicKeys: NodePublicKeys;
-  /** 'bwrap' | 'netns+permission' | 'inline' — reported in /health. */
-  readonly isolation: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  sign(data: Uint8Array): Promise<Uint8Array>;
-}
+export type NodeCrypto = Pick<
+  CryptoEngine,
+  'nodeId' | 'publicKeys' | 'isolation' | 'start' | 'stop' | 'sign' | 'deriveKey'
+>;

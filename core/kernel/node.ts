@@ -142,11 +142,7 @@ export class OpenRedNode {
           dataDir: this.config.node.dataDir,
         },
         checkCipher: (method, vectors) => options.ciphers?.check?.(method, vectors),
-        deriveKey: async (label) => {
-          const derive = (options.crypto as { deriveKey?: (l: string) => Promise<Buffer> }).deriveKey;
-          if (!derive) throw new OpenRedError('OR_ERR_NOT_AVAILABLE', 'this node cannot derive keys', 503);
-          return derive.call(options.crypto, label);
-        },
+        deriveKey: (label) => options.crypto.deriveKey(label),
       },
       onEvent: (event, detail) => this.events.emit(event, detail),
     });
