@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateDirectoryKey } from '../../../core/crypto/directory-key.js';
@@ -22,19 +21,10 @@ import {
   type StartedNode,
 } from '../../helpers/process-harness.js';
 import { PLUGINS } from './helpers.js';
+import { freePort } from '../../helpers/free-port.js';
 
 const MiB = 1024 * 1024;
 const OWNER_ENV = { OPENRED_ALLOW_ANONYMOUS_OWNER_API: '1' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256');

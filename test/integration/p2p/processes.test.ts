@@ -2,20 +2,10 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { loadOrCreateDirectoryKey } from '../../../core/crypto/directory-key.js';
 import { FIXTURE_PLUGINS } from '../../helpers/community.js';
 import { killAll, runCli, startCli, type StartedNode } from '../../helpers/process-harness.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+import { freePort } from '../../helpers/free-port.js';
 
 async function writeConfig(dir: string, name: string, extra: Record<string, unknown>): Promise<string> {
   const file = join(dir, `${name}.config.ts`);
