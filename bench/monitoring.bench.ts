@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { resolveConfig } from '../core/config/load-config.js';
 import { createNode } from '../core/kernel/create-node.js';
 import { silentLogger } from '../core/kernel/logger.js';
-import { median, percentile, printTable, verdict } from './lib/measure.js';
+import { closedLoop, median, percentile, printTable, verdict } from './lib/measure.js';
 import { cpuMicros, spawnJson } from './lib/processes.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -32,27 +32,16 @@ const SAME = process.env.BENCH_SAME === '1';
 const payload = { text: randomBytes(96).toString('base64') };
 
 async function round(send: () => Promise<unknown>, pid: number, during?: () => Promise<unknown>) {
-  const latencies: number[] = [];
-  let done = 0;
   const cpu0 = cpuMicros(pid);
-  const t0 = performance.now();
-  const end = t0 + ROUND_MS;
   let sideTimer: NodeJS.Timeout | undefined;
   if (during && SCRAPE_MS > 0) sideTimer = setInterval(() => void during().catch(() => undefined), SCRAPE_MS);
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) {
-        const s = performance.now();
-        await send();
-        latencies.push(performance.now() - s);
-        done++;
-      }
-    }),
-  );
+  const { done, elapsedMs, latencies } = await closedLoop(send, {
+    concurrency: CONCURRENCY,
+    durationMs: ROUND_MS,
+  });
   clearInterval(sideTimer);
-  const elapsed = performance.now() - t0;
   return {
-    rps: (done / elapsed) * 1000,
+    rps: (done / elapsedMs) * 1000,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     cpuPerReq: (cpuMicros(pid) - cpu0) / done,

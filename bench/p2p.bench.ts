@@ -16,7 +16,7 @@ import { Pool } from 'undici';
 import { resolveConfig } from '../core/config/load-config.js';
 import { createNode } from '../core/kernel/create-node.js';
 import { silentLogger } from '../core/kernel/logger.js';
-import { percentile, printTable, verdict } from './lib/measure.js';
+import { closedLoop, percentile, printTable, verdict } from './lib/measure.js';
 import { cpuMicros, spawnJson, stopChildren } from './lib/processes.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -36,27 +36,16 @@ interface LoadResult {
 }
 
 async function load(send: () => Promise<unknown>, serverPid: number): Promise<LoadResult> {
-  const latencies: number[] = [];
-  const end = performance.now() + DURATION_MS;
-  let done = 0;
   for (let i = 0; i < 200; i++) await send(); // warm-up
   const cpu0 = cpuMicros(serverPid);
   const client0 = process.cpuUsage();
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) {
-        const s = performance.now();
-        await send();
-        latencies.push(performance.now() - s);
-        done++;
-      }
-    }),
-  );
-  const elapsed = performance.now() - t0;
+  const { done, elapsedMs, latencies } = await closedLoop(send, {
+    concurrency: CONCURRENCY,
+    durationMs: DURATION_MS,
+  });
   const client = process.cpuUsage(client0);
   return {
-    rps: (done / elapsed) * 1000,
+    rps: (done / elapsedMs) * 1000,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     serverUs: (cpuMicros(serverPid) - cpu0) / done,

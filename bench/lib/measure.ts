@@ -62,3 +62,28 @@ export function verdict(ratio: number, target: number, higherIsBetter = true): s
   const ok = higherIsBetter ? ratio >= target : ratio <= target;
   return `${ratio.toFixed(2)} (target ${higherIsBetter ? '>=' : '<='} ${target}: ${ok ? 'ok' : 'MISSED'})`;
 }
+
+/**
+ * A closed-loop load: `concurrency` workers each send the next request as soon as the previous one is answered,
+ * for `durationMs`. Returns how many completed, the time taken and every latency (ms).
+ */
+export async function closedLoop(
+  send: () => Promise<unknown>,
+  options: { concurrency: number; durationMs: number },
+): Promise<{ done: number; elapsedMs: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  let done = 0;
+  const t0 = performance.now();
+  const end = t0 + options.durationMs;
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now();
+        await send();
+        latencies.push(performance.now() - s);
+        done++;
+      }
+    }),
+  );
+  return { done, elapsedMs: performance.now() - t0, latencies };
+}
