@@ -14,6 +14,11 @@ declare module 'koa' {
 export interface JsonBodyOptions {
   maxBytes: number;
   maxDepth: number;
+  /**
+   * Content types read whole (with the same size limit) into `ctx.request.rawBody` without parsing: the p2p
+   * surface's binary sealed envelopes, which the session layer opens.
+   */
+  rawTypes?: readonly string[];
 }
 
 /** Reads the body as a stream, refusing to buffer more than `maxBytes` (413 before the whole body arrives). */
@@ -73,11 +78,16 @@ function bodyTooLarge(max: number): OpenRedError {
 
 /** Parses JSON bodies of POST/PUT/PATCH/DELETE requests with size, content-type and depth checks. */
 export function jsonBody(options: JsonBodyOptions) {
+  const rawTypes = options.rawTypes;
   return async function jsonBodyMiddleware(ctx: Context, next: Next): Promise<void> {
     if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'OPTIONS') return next();
     const hasBody = Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
     if (!hasBody) return next();
     const type = ctx.get('content-type').split(';')[0]!.trim().toLowerCase();
+    if (rawTypes?.includes(type)) {
+      ctx.request.rawBody = await readBody(ctx, options.maxBytes);
+      return next();
+    }
     if (type !== 'application/json') {
       // Routes that stream bytes (file transfer) opt out by declaring `raw: true`; see p2p/route-table.ts.
       if (ctx.state.rawBodyAllowed) return next();

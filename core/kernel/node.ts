@@ -23,6 +23,7 @@ import { jsonBody } from '../http/json-body.js';
 import { closeServer, createHttpServer, listen } from '../http/server.js';
 import { Dispatcher } from '../p2p/dispatcher.js';
 import { createSurfaceApp } from '../p2p/surface-app.js';
+import { SEALED_TYPE } from '../p2p/sessions/wire.js';
 import { PluginHost, type CipherSink } from '../plugins/plugin-host.js';
 import { PluginWatcher } from '../plugins/plugin-watcher.js';
 import { PluginStorageRoot } from '../storage/plugin-storage.js';
@@ -212,6 +213,7 @@ export class OpenRedNode {
           maxBytes: config.server.limits.maxBodyBytes,
           maxDepth: config.server.limits.maxJsonDepth,
         }),
+          ...(surface === 'p2p' ? { rawTypes: [SEALED_TYPE] } : {}),
       );
     }
     this.lifecycle.add({ name: 'crypto', start: () => this.crypto.start(), stop: () => this.crypto.stop() });

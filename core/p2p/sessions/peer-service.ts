@@ -24,8 +24,11 @@ import {
   EPOCH_HEADER,
   SEALED_HEADER,
   STATUS_HEADER,
+  binaryRequestAad,
   binaryResponseAad,
   preSealedResponseAad,
+  rawResponseAad,
+  SEALED_TYPE,
   SESSION_HEADER,
   requestAad,
   responseAad,
@@ -202,22 +205,27 @@ export class PeerService implements PeerClient {
   ): Promise<PeerResponse<T>> {
     const base = session.peerUrl ?? (session.peerUrl = (await this.#address(session.peerId)).url);
     const url = `/p2p${path}`;
-    const plaintext = JSON.stringify(
-      body === undefined ? { h: options.headers } : { b: body, h: options.headers },
+    const plaintext = Buffer.from(
+      JSON.stringify(body === undefined ? { h: options.headers } : { b: body, h: options.headers }),
     );
-    const envelope = session.transport.seal(Buffer.from(plaintext), requestAad(method, url));
-    const hasBody = method !== 'GET' && method !== 'DELETE';
     const headers: Record<string, string> = { [SESSION_HEADER]: session.id };
-    if (hasBody) headers['content-type'] = 'application/json';
-    else headers[ENVELOPE_HEADER] = toB64u(Buffer.from(JSON.stringify(envelope)));
-    const res = await this.#raw(
-      base,
-      method,
-      url,
-      headers,
-      hasBody ? JSON.stringify(envelope) : undefined,
-      options.timeoutMs,
-    );
+    let requestCounter: number | string | bigint;
+    let payload: Buffer | undefined;
+    if (method === 'GET' || method === 'DELETE') {
+      // No body: the JSON envelope travels in a header.
+      const envelope = session.transport.seal(plaintext, requestAad(method, url));
+      headers[ENVELOPE_HEADER] = toB64u(Buffer.from(JSON.stringify(envelope)));
+      requestCounter = envelope.n;
+    } else {
+      // A binary envelope: ciphertext || tag as the body, epoch and counter in headers (no base64, no JSON).
+      const raw = session.transport.sealRaw(plaintext, binaryRequestAad(method, url));
+      headers['content-type'] = SEALED_TYPE;
+      headers[EPOCH_HEADER] = String(raw.e);
+      headers[COUNTER_HEADER] = raw.n.toString();
+      payload = raw.ct instanceof Uint8Array ? Buffer.from(raw.ct) : Buffer.concat(raw.ct);
+      requestCounter = raw.n;
+    }
+    const res = await this.#raw(base, method, url, headers, payload, options.timeoutMs);
     this.#o.sessions.touch(session);
     const sealed = res.headers[SEALED_HEADER];
     if (sealed === 'bin') {
@@ -225,7 +233,7 @@ export class PeerService implements PeerClient {
       const status = Number(res.headers[STATUS_HEADER]);
       const bytes = session.transport.openRaw(
         { e: Number(res.headers[EPOCH_HEADER]), n: parseCounter(res.headers[COUNTER_HEADER]), ct: res.raw },
-        binaryResponseAad(method, url, envelope.n, status),
+        binaryResponseAad(method, url, requestCounter, status),
       );
       return { status, body: bytes as T };
     }
@@ -233,7 +241,10 @@ export class PeerService implements PeerClient {
       // Bytes the route sealed itself (the plugin checks them): the session vouches for status and length.
       const meta = JSON.parse(
         session.transport
-          .open(envelopeHeader(res.headers[ENVELOPE_HEADER]), preSealedResponseAad(method, url, envelope.n))
+          .open(
+            envelopeHeader(res.headers[ENVELOPE_HEADER]),
+            preSealedResponseAad(method, url, requestCounter),
+          )
           .toString('utf8'),
       ) as { s?: unknown; l?: unknown };
       if (typeof meta.s !== 'number' || meta.l !== res.raw.length) {
@@ -241,12 +252,21 @@ export class PeerService implements PeerClient {
       }
       return { status: meta.s, body: res.raw as T };
     }
-    if (sealed !== '1') throw plainError(res.status, parseJson(res.raw, res.status));
-    const inner = JSON.parse(
-      session.transport
-        .open(parseJson(res.raw, res.status), responseAad(method, url, envelope.n))
-        .toString('utf8'),
-    ) as ResponsePlaintext;
+    let answer: Buffer;
+    if (sealed === 'raw') {
+      answer = session.transport.openRaw(
+        { e: Number(res.headers[EPOCH_HEADER]), n: parseCounter(res.headers[COUNTER_HEADER]), ct: res.raw },
+        rawResponseAad(method, url, requestCounter),
+      );
+    } else if (sealed === '1') {
+      answer = session.transport.open(
+        parseJson(res.raw, res.status),
+        responseAad(method, url, requestCounter),
+      );
+    } else {
+      throw plainError(res.status, parseJson(res.raw, res.status));
+    }
+    const inner = parseJson(answer, res.status) as ResponsePlaintext;
     return { status: inner.s, body: inner.b as T };
   }
 
@@ -268,7 +288,7 @@ export class PeerService implements PeerClient {
     method: string,
     path: string,
     headers: Record<string, string>,
-    body: string | undefined,
+    body: string | Buffer | undefined,
     timeoutMs?: number,
   ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; raw: Buffer }> {
     const origin = new URL(base);

@@ -14,8 +14,11 @@ import {
   EPOCH_HEADER,
   SEALED_HEADER,
   STATUS_HEADER,
+  binaryRequestAad,
   binaryResponseAad,
   preSealedResponseAad,
+  rawResponseAad,
+  SEALED_TYPE,
   SESSION_HEADER,
   requestAad,
   responseAad,
@@ -39,8 +42,22 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
     if (!session)
       throw new UnauthorizedError('unknown or expired session; handshake again', 'OR_ERR_SESSION_UNKNOWN');
 
-    const envelope = ctx.request.body ?? envelopeFromHeader(ctx.get(ENVELOPE_HEADER));
-    const plaintext = session.transport.open(envelope, requestAad(ctx.method, ctx.url)).toString('utf8');
+    // Binary envelopes arrive as raw bytes (json-body left them unparsed); the JSON form as a parsed body or,
+    // without a body, in a header.
+    const binary = ctx.request.rawBody !== undefined && isSealedType(ctx);
+    let counter: number | string | bigint;
+    let plaintext: string;
+    if (binary) {
+      const epoch = Number(decimalHeader(ctx.get(EPOCH_HEADER), 'epoch'));
+      counter = BigInt(decimalHeader(ctx.get(COUNTER_HEADER), 'counter'));
+      plaintext = session.transport
+        .openRaw({ e: epoch, n: counter, ct: ctx.request.rawBody! }, binaryRequestAad(ctx.method, ctx.url))
+        .toString('utf8');
+    } else {
+      const envelope = ctx.request.body ?? envelopeFromHeader(ctx.get(ENVELOPE_HEADER));
+      plaintext = session.transport.open(envelope, requestAad(ctx.method, ctx.url)).toString('utf8');
+      counter = (envelope as { n: number | string }).n;
+    }
     const inner = parseInner(plaintext, maxJsonDepth);
     ctx.request.body = inner.b;
     ctx.state.peer = session.peerId;
@@ -54,11 +71,11 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
       const status =
         ctx.body === undefined || ctx.body === null ? (ctx.status === 404 ? 204 : ctx.status) : ctx.status;
       if (Buffer.isBuffer(ctx.body)) {
-        sealBytes(ctx, session.transport, ctx.body, status, (envelope as { n: number | string }).n);
+        sealBytes(ctx, session.transport, ctx.body, status, counter);
         return;
       }
       if (isPreSealed(ctx.body)) {
-        bindPreSealed(ctx, session.transport, ctx.body.bytes, status, (envelope as { n: number | string }).n);
+        bindPreSealed(ctx, session.transport, ctx.body.bytes, status, counter);
         return;
       }
       reply = { s: status, b: ctx.body };
@@ -70,13 +87,19 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
           : { code: e.code, message: e.message, details: e.details };
       reply = { s: e.status, b: { error } };
     }
-    const counter = (envelope as { n: number | string }).n;
-    ctx.body = session.transport.seal(
-      Buffer.from(JSON.stringify(reply)),
-      responseAad(ctx.method, ctx.url, counter),
-    );
+    const answer = Buffer.from(JSON.stringify(reply));
+    if (binary) {
+      const raw = session.transport.sealRaw(answer, rawResponseAad(ctx.method, ctx.url, counter));
+      ctx.set(SEALED_HEADER, 'raw');
+      ctx.set(EPOCH_HEADER, String(raw.e));
+      ctx.set(COUNTER_HEADER, raw.n.toString());
+      ctx.type = 'application/octet-stream';
+      ctx.body = joinParts(raw.ct);
+    } else {
+      ctx.body = session.transport.seal(answer, responseAad(ctx.method, ctx.url, counter));
+      ctx.set(SEALED_HEADER, '1');
+    }
     ctx.status = reply.s === 204 ? 200 : reply.s;
-    ctx.set(SEALED_HEADER, '1');
   };
 }
 
@@ -86,7 +109,7 @@ function sealBytes(
   transport: TransportSession,
   bytes: Buffer,
   status: number,
-  counter: number | string,
+  counter: number | string | bigint,
 ): void {
   const raw = transport.sealRaw(bytes, binaryResponseAad(ctx.method, ctx.url, counter, status));
   const parts = raw.ct instanceof Uint8Array ? [raw.ct] : [...raw.ct];
@@ -109,7 +132,7 @@ function bindPreSealed(
   transport: TransportSession,
   bytes: Buffer,
   status: number,
-  counter: number | string,
+  counter: number | string | bigint,
 ): void {
   const meta = transport.seal(
     Buffer.from(JSON.stringify({ s: status, l: bytes.length })),
@@ -120,6 +143,26 @@ function bindPreSealed(
   ctx.set(ENVELOPE_HEADER, toB64u(Buffer.from(JSON.stringify(meta))));
   ctx.type = 'application/octet-stream';
   ctx.body = bytes;
+}
+
+function isSealedType(ctx: Context): boolean {
+  return ctx.get('content-type').split(';')[0]!.trim().toLowerCase() === SEALED_TYPE;
+}
+
+/** ciphertext || tag as one buffer (sealRaw may return the two detached parts). */
+function joinParts(ct: Uint8Array | readonly Uint8Array[]): Buffer {
+  if (ct instanceof Uint8Array) return Buffer.from(ct.buffer, ct.byteOffset, ct.byteLength);
+  return Buffer.concat(ct);
+}
+
+const DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
+
+/** A binary envelope's epoch or counter header: a plain decimal (range checks are the transport's). */
+function decimalHeader(value: string, what: 'epoch' | 'counter'): string {
+  if (!DECIMAL.test(value)) {
+    throw new ValidationError(`malformed envelope ${what}`, undefined, 'OR_ERR_ENVELOPE_MALFORMED');
+  }
+  return value;
 }
 
 function envelopeFromHeader(value: string): unknown {

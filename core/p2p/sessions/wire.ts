@@ -1,11 +1,19 @@
 /**
  * The node-to-node wire conventions of an established session (docs/protocol.md, "Sessions"):
  *
- *   request:  header `OpenRed-Session: <session id>`; the envelope `{e, n, ct}` is the JSON body, or, for
- *             requests without a body (GET, DELETE), the base64url JSON in header `OpenRed-Envelope`.
- *             plaintext = JSON `{b?: body, h?: headers}`, AAD = "openred/req/v1" \n METHOD \n URL
- *   response: the envelope is the JSON body, header `OpenRed-Sealed: 1`.
- *             plaintext = JSON `{s: status, b?: body}`, AAD = "openred/res/v1" \n METHOD \n URL \n request n
+ *   request:  header `OpenRed-Session: <session id>`; plaintext = JSON `{b?: body, h?: headers}`, sealed as
+ *             - binary (the default for POST, PUT, PATCH): `Content-Type: application/vnd.openred.sealed`,
+ *               the body is ciphertext || tag, `OpenRed-Epoch` and `OpenRed-Counter` headers,
+ *               AAD = "openred/req-bin/v1" \n METHOD \n URL;
+ *             - JSON: the envelope `{e, n, ct}` is the JSON body, or, for requests without a body (GET,
+ *               DELETE), the base64url JSON in header `OpenRed-Envelope`; AAD = "openred/req/v1" \n METHOD \n URL.
+ *   response: plaintext = JSON `{s: status, b?: body}`, in the form of the request:
+ *             - to a binary request: ciphertext || tag as the body, `OpenRed-Sealed: raw`, `OpenRed-Epoch`,
+ *               `OpenRed-Counter`; AAD = "openred/res-raw/v1" \n METHOD \n URL \n request n;
+ *             - to a JSON request: the envelope is the JSON body, header `OpenRed-Sealed: 1`;
+ *               AAD = "openred/res/v1" \n METHOD \n URL \n request n.
+ *             The binary forms carry no base64 and no second JSON layer: on small messages those cost about as
+ *             much as the AEAD itself.
  *   bytes:    when a route answers a Buffer, the body is the raw ciphertext || tag, with `OpenRed-Sealed: bin`,
  *             `OpenRed-Epoch`, `OpenRed-Counter`, `OpenRed-Status`; AAD = "openred/res-bin/v1" \n METHOD \n
  *             URL \n request n \n status (no base64, no JSON: file chunks cost one AEAD pass).
@@ -26,11 +34,27 @@ export const EPOCH_HEADER = 'openred-epoch';
 export const COUNTER_HEADER = 'openred-counter';
 export const STATUS_HEADER = 'openred-status';
 
+/** Content type of a request whose body is a binary sealed envelope (epoch and counter in headers). */
+export const SEALED_TYPE = 'application/vnd.openred.sealed';
+
+export function binaryRequestAad(method: string, url: string): Buffer {
+  return Buffer.from(`openred/req-bin/v1\n${method.toUpperCase()}\n${url}`);
+}
+
+/** AAD of a JSON answer sealed as a binary envelope (the answer to a binary request). */
+export function rawResponseAad(
+  method: string,
+  url: string,
+  requestCounter: number | string | bigint,
+): Buffer {
+  return Buffer.from(`openred/res-raw/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}`);
+}
+
 export function requestAad(method: string, url: string): Buffer {
   return Buffer.from(`openred/req/v1\n${method.toUpperCase()}\n${url}`);
 }
 
-export function responseAad(method: string, url: string, requestCounter: number | string): Buffer {
+export function responseAad(method: string, url: string, requestCounter: number | string | bigint): Buffer {
   return Buffer.from(`openred/res/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}`);
 }
 
@@ -38,7 +62,7 @@ export function responseAad(method: string, url: string, requestCounter: number 
 export function binaryResponseAad(
   method: string,
   url: string,
-  requestCounter: number | string,
+  requestCounter: number | string | bigint,
   status: number,
 ): Buffer {
   return Buffer.from(
@@ -47,7 +71,11 @@ export function binaryResponseAad(
 }
 
 /** AAD of the envelope that binds a pre-sealed answer's status and length to its request. */
-export function preSealedResponseAad(method: string, url: string, requestCounter: number | string): Buffer {
+export function preSealedResponseAad(
+  method: string,
+  url: string,
+  requestCounter: number | string | bigint,
+): Buffer {
   return Buffer.from(`openred/res-pre/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}`);
 }
 

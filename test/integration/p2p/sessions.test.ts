@@ -5,7 +5,13 @@ import { generateNodeKeys, deriveNodeId } from '../../../core/crypto/identity.js
 import { issueTokenPair } from '../../../core/crypto/tokens/issue.js';
 import { loadOrCreateDirectoryKey } from '../../../core/crypto/directory-key.js';
 import type { OpenRedNode } from '../../../core/kernel/node.js';
-import { requestAad } from '../../../core/p2p/sessions/wire.js';
+import type { RawEnvelope } from '../../../core/crypto/transport/transport-session.js';
+import {
+  binaryRequestAad,
+  rawResponseAad,
+  requestAad,
+  SEALED_TYPE,
+} from '../../../core/p2p/sessions/wire.js';
 import { startCommunity, type Community } from '../../helpers/community.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -122,6 +128,74 @@ describe('node-to-node sessions (directory + 3 nodes, in process)', function () 
     expect((await post(url, other, { 'openred-session': session.id })).json.error?.code).to.equal(
       'OR_ERR_BAD_TAG',
     );
+  });
+
+  it('binary envelopes: the answer comes back raw-sealed; tampered, replayed, misrouted or malformed ones are refused', async () => {
+    await a.peers.connect(b.id);
+    const session = a.sessions!.current(b.id)!;
+    const url = `${b.urls.p2p}/p2p/echo`;
+    const send = async (raw: RawEnvelope, headers: Record<string, string> = {}) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': SEALED_TYPE,
+          'openred-session': session.id,
+          'openred-epoch': String(raw.e),
+          'openred-counter': raw.n.toString(),
+          ...headers,
+        },
+        body: Buffer.concat(raw.ct as Uint8Array[]),
+      });
+      return { res, bytes: Buffer.from(await res.arrayBuffer()) };
+    };
+    const sealFor = (path: string, body: unknown) =>
+      session.transport.sealRaw(Buffer.from(JSON.stringify({ b: body })), binaryRequestAad('POST', path));
+
+    const good = sealFor('/p2p/echo', { n: 9 });
+    const ok = await send(good);
+    expect(ok.res.status).to.equal(200);
+    expect(ok.res.headers.get('openred-sealed')).to.equal('raw');
+    const answer = JSON.parse(
+      session.transport
+        .openRaw(
+          {
+            e: Number(ok.res.headers.get('openred-epoch')),
+            n: BigInt(ok.res.headers.get('openred-counter')!),
+            ct: ok.bytes,
+          },
+          rawResponseAad('POST', '/p2p/echo', good.n),
+        )
+        .toString('utf8'),
+    ) as { s: number; b: { peer: string; body: unknown } };
+    expect(answer.s).to.equal(200);
+    expect(answer.b.body).to.deep.equal({ n: 9 });
+    expect(answer.b.peer).to.equal(a.id);
+
+    const code = async (r: Promise<{ bytes: Buffer }>) =>
+      (JSON.parse((await r).bytes.toString('utf8')) as { error: { code: string } }).error.code;
+    expect(await code(send(good))).to.equal('OR_ERR_REPLAY');
+    const tampered = sealFor('/p2p/echo', { n: 10 });
+    const parts = (tampered.ct as Uint8Array[]).map((p) => Buffer.from(p));
+    parts[0]![0]! ^= 1;
+    expect(await code(send({ ...tampered, ct: parts }))).to.equal('OR_ERR_BAD_TAG');
+    expect(await code(send(sealFor('/p2p/echo/fail', {})))).to.equal('OR_ERR_BAD_TAG');
+    // A counter that differs from the one sealed gives another nonce: authentication fails.
+    const moved = sealFor('/p2p/echo', { n: 11 });
+    expect(await code(send(moved, { 'openred-counter': (moved.n + 1000n).toString() }))).to.equal(
+      'OR_ERR_BAD_TAG',
+    );
+    const malformed: Array<Record<string, string>> = [
+      { 'openred-counter': '-1' },
+      { 'openred-counter': '0x10' },
+      { 'openred-epoch': '' },
+    ];
+    for (const bad of malformed) {
+      expect(await code(send(sealFor('/p2p/echo', {}), bad))).to.equal('OR_ERR_ENVELOPE_MALFORMED');
+    }
+    const short = sealFor('/p2p/echo', {});
+    expect(await code(send({ ...short, ct: [Buffer.alloc(3)] }))).to.equal('OR_ERR_ENVELOPE_MALFORMED');
+    // The session still works after all that.
+    expect((await a.peers.request(b.id, 'POST', '/echo', { n: 12 })).status).to.equal(200);
   });
 
   it('accepts tokens only from the pinned directory, and idempotently', async () => {
