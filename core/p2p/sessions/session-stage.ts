@@ -93,7 +93,8 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
       ctx.set(SEALED_HEADER, 'raw');
       ctx.set(EPOCH_HEADER, String(raw.e));
       ctx.set(COUNTER_HEADER, raw.n.toString());
-      ctx.type = 'application/octet-stream';
+      // A plain header, not `ctx.type`: Koa's type setter looks the type up on every call.
+      ctx.set('Content-Type', 'application/octet-stream');
       ctx.body = joinParts(raw.ct);
     } else {
       ctx.body = session.transport.seal(answer, responseAad(ctx.method, ctx.url, counter));
