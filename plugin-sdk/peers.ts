@@ -45,7 +45,8 @@ export interface PeerClient {
   /**
    * Sends a request to a peer's `/p2p` route (path without the `/p2p` prefix). Connects first if there is
    * no session (discover, request tokens from the directory, handshake), re-handshakes once if the peer
-   * forgot the session.
+   * forgot the session. A JSON value is sent as JSON; a Buffer (POST, PUT, PATCH) as bytes, for a peer route
+   * declared `raw: true`. Byte answers come back as a Buffer.
    * @example
    * const res = await ctx.peers.request(peerId, 'POST', '/message', { id, body: 'hi' });
    */

@@ -21,7 +21,11 @@ export interface RouteOptions<B = Schema | undefined, P = Schema | undefined, Q 
    * an authenticated session.
    */
   public?: boolean;
-  /** Accept a non-JSON body (e.g. a byte stream); read it from `req.koa.req`. */
+  /**
+   * Accept a non-JSON body. On owner routes it is a byte stream: read it from `req.koa.req`. On peer routes
+   * the bytes arrive decrypted and authenticated as a Buffer in `req.body` (the peer sends a Buffer body with
+   * `ctx.peers.request`; bounded by the node's body limit), and unsealed bodies are refused.
+   */
   raw?: boolean;
   /** Short description, shown by `openred plugins --routes` and in generated docs. */
   summary?: string;
@@ -34,6 +38,7 @@ export interface RouteRequest<B = unknown, P = unknown, Q = unknown> {
   query: Q;
   /** The authenticated peer's node id on peer routes (`ctx.p2p`), undefined on owner routes. */
   peer: string | undefined;
+  /** On peer routes, the headers the peer sent inside the sealed request (`PeerRequestOptions.headers`). */
   headers: Record<string, string | string[] | undefined>;
   requestId: string;
   log: PluginLogger;

@@ -57,7 +57,8 @@ class PluginRequest implements RouteRequest {
     fallbackLog: Logger,
   ) {
     this.peer = koa.state.peer as string | undefined;
-    this.headers = koa.headers;
+    // On peer routes, the headers the peer sealed with its request; the transport's are the session layer's.
+    this.headers = (koa.state.peerHeaders as Context['headers'] | undefined) ?? koa.headers;
     this.requestId = koa.state.requestId as string;
     this.#plugin = plugin;
     this.#fallbackLog = fallbackLog;

@@ -24,8 +24,11 @@ import {
   EPOCH_HEADER,
   SEALED_HEADER,
   STATUS_HEADER,
+  BODY_HEADER,
   binaryRequestAad,
   binaryResponseAad,
+  bytesRequestAad,
+  frameBytes,
   preSealedResponseAad,
   rawResponseAad,
   SEALED_TYPE,
@@ -205,24 +208,33 @@ export class PeerService implements PeerClient {
   ): Promise<PeerResponse<T>> {
     const base = session.peerUrl ?? (session.peerUrl = (await this.#address(session.peerId)).url);
     const url = `/p2p${path}`;
-    const plaintext = Buffer.from(
-      JSON.stringify(body === undefined ? { h: options.headers } : { b: body, h: options.headers }),
-    );
+    const bytes = body instanceof Uint8Array;
+    const plaintext = bytes
+      ? frameBytes(options.headers, body)
+      : Buffer.from(
+          JSON.stringify(body === undefined ? { h: options.headers } : { b: body, h: options.headers }),
+        );
     const headers: Record<string, string> = { [SESSION_HEADER]: session.id };
     let requestCounter: number | string | bigint;
     let payload: Buffer | undefined;
     if (method === 'GET' || method === 'DELETE') {
+      if (bytes) throw new ValidationError(`a ${method} request carries no body`);
       // No body: the JSON envelope travels in a header.
       const envelope = session.transport.seal(plaintext, requestAad(method, url));
       headers[ENVELOPE_HEADER] = toB64u(Buffer.from(JSON.stringify(envelope)));
       requestCounter = envelope.n;
     } else {
       // A binary envelope: ciphertext || tag as the body, epoch and counter in headers (no base64, no JSON).
-      const raw = session.transport.sealRaw(plaintext, binaryRequestAad(method, url));
+      const aad = bytes ? bytesRequestAad(method, url) : binaryRequestAad(method, url);
+      const raw = session.transport.sealRaw(plaintext, aad);
       headers['content-type'] = SEALED_TYPE;
       headers[EPOCH_HEADER] = String(raw.e);
       headers[COUNTER_HEADER] = raw.n.toString();
-      payload = raw.ct instanceof Uint8Array ? Buffer.from(raw.ct) : Buffer.concat(raw.ct);
+      if (bytes) headers[BODY_HEADER] = 'bytes';
+      payload =
+        raw.ct instanceof Uint8Array
+          ? Buffer.from(raw.ct.buffer, raw.ct.byteOffset, raw.ct.byteLength)
+          : Buffer.concat(raw.ct);
       requestCounter = raw.n;
     }
     const res = await this.#raw(base, method, url, headers, payload, options.timeoutMs);

@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 import { isPreSealed } from '@openred/plugin-sdk';
 import type { Logger } from 'pino';
 import { fromB64u, toB64u } from '../../crypto/encoding.js';
-import { UnauthorizedError, ValidationError } from '../../errors.js';
+import { OpenRedError, UnauthorizedError, ValidationError } from '../../errors.js';
 import { describeError } from '../../http/error-handler.js';
 import { exceedsJsonDepth } from '../../http/json-depth.js';
 import type { SessionTable } from './session-table.js';
@@ -14,8 +14,11 @@ import {
   EPOCH_HEADER,
   SEALED_HEADER,
   STATUS_HEADER,
+  BODY_HEADER,
   binaryRequestAad,
   binaryResponseAad,
+  bytesRequestAad,
+  unframeBytes,
   preSealedResponseAad,
   rawResponseAad,
   SEALED_TYPE,
@@ -45,24 +48,46 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
     // Binary envelopes arrive as raw bytes (json-body left them unparsed); the JSON form as a parsed body or,
     // without a body, in a header.
     const binary = ctx.request.rawBody !== undefined && isSealedType(ctx);
+    if (!binary && ctx.request.rawBody === undefined && hasBody(ctx)) {
+      // A `raw` route's body that is not sealed: it would reach the plugin unauthenticated.
+      throw new OpenRedError(
+        'OR_ERR_UNSUPPORTED_MEDIA_TYPE',
+        `peer routes take sealed bodies (${SEALED_TYPE})`,
+        415,
+      );
+    }
     let counter: number | string | bigint;
-    let plaintext: string;
     if (binary) {
       const epoch = Number(decimalHeader(ctx.get(EPOCH_HEADER), 'epoch'));
       counter = BigInt(decimalHeader(ctx.get(COUNTER_HEADER), 'counter'));
-      plaintext = session.transport
-        .openRaw({ e: epoch, n: counter, ct: ctx.request.rawBody! }, binaryRequestAad(ctx.method, ctx.url))
-        .toString('utf8');
+      const bytes = ctx.get(BODY_HEADER) === 'bytes';
+      if (bytes && !ctx.state.rawBodyAllowed) {
+        throw new OpenRedError('OR_ERR_UNSUPPORTED_MEDIA_TYPE', 'this route takes JSON, not bytes', 415);
+      }
+      const aad = bytes ? bytesRequestAad(ctx.method, ctx.url) : binaryRequestAad(ctx.method, ctx.url);
+      const plaintext = session.transport.openRaw({ e: epoch, n: counter, ct: ctx.request.rawBody! }, aad);
+      if (bytes) {
+        const framed = unframeBytes(plaintext);
+        if (!framed || !isHeaderMap(framed.headers)) {
+          throw new ValidationError('malformed bytes request', undefined, 'OR_ERR_ENVELOPE_MALFORMED');
+        }
+        ctx.request.body = framed.bytes;
+        ctx.state.peerHeaders = framed.headers;
+      } else {
+        const inner = parseInner(plaintext.toString('utf8'), maxJsonDepth);
+        ctx.request.body = inner.b;
+        ctx.state.peerHeaders = inner.h ?? {};
+      }
     } else {
       const envelope = ctx.request.body ?? envelopeFromHeader(ctx.get(ENVELOPE_HEADER));
-      plaintext = session.transport.open(envelope, requestAad(ctx.method, ctx.url)).toString('utf8');
+      const plaintext = session.transport.open(envelope, requestAad(ctx.method, ctx.url)).toString('utf8');
       counter = (envelope as { n: number | string }).n;
+      const inner = parseInner(plaintext, maxJsonDepth);
+      ctx.request.body = inner.b;
+      ctx.state.peerHeaders = inner.h ?? {};
     }
-    const inner = parseInner(plaintext, maxJsonDepth);
-    ctx.request.body = inner.b;
     ctx.state.peer = session.peerId;
     ctx.state.session = session;
-    ctx.state.peerHeaders = inner.h ?? {};
     sessions.touch(session);
 
     let reply: ResponsePlaintext;
@@ -146,6 +171,19 @@ function bindPreSealed(
   ctx.body = bytes;
 }
 
+function hasBody(ctx: Context): boolean {
+  return Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
+}
+
+function isHeaderMap(v: unknown): v is Record<string, string> {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.values(v).every((x) => typeof x === 'string')
+  );
+}
+
 function isSealedType(ctx: Context): boolean {
   return ctx.get('content-type').split(';')[0]!.trim().toLowerCase() === SEALED_TYPE;
 }
@@ -187,6 +225,10 @@ function parseInner(text: string, maxDepth: number): RequestPlaintext {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ValidationError('decrypted request must be an object', undefined, 'OR_ERR_ENVELOPE_MALFORMED');
+  }
+  const h = (value as RequestPlaintext).h;
+  if (h !== undefined && !isHeaderMap(h)) {
+    throw new ValidationError('peer headers must be strings', undefined, 'OR_ERR_ENVELOPE_MALFORMED');
   }
   return value as RequestPlaintext;
 }

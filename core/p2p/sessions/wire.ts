@@ -7,6 +7,8 @@
  *               AAD = "openred/req-bin/v1" \n METHOD \n URL;
  *             - JSON: the envelope `{e, n, ct}` is the JSON body, or, for requests without a body (GET,
  *               DELETE), the base64url JSON in header `OpenRed-Envelope`; AAD = "openred/req/v1" \n METHOD \n URL.
+ *             - bytes (a Buffer body, for routes declared `raw`): the binary request form with `OpenRed-Body: bytes`,
+ *               plaintext = frameBytes(headers, bytes), AAD = "openred/req-bytes/v1" \n METHOD \n URL.
  *   response: plaintext = JSON `{s: status, b?: body}`, in the form of the request:
  *             - to a binary request: ciphertext || tag as the body, `OpenRed-Sealed: raw`, `OpenRed-Epoch`,
  *               `OpenRed-Counter`; AAD = "openred/res-raw/v1" \n METHOD \n URL \n request n;
@@ -36,6 +38,36 @@ export const STATUS_HEADER = 'openred-status';
 
 /** Content type of a request whose body is a binary sealed envelope (epoch and counter in headers). */
 export const SEALED_TYPE = 'application/vnd.openred.sealed';
+/** `OpenRed-Body: bytes` on a binary request: the plaintext is framed bytes for a `raw` route, not JSON. */
+export const BODY_HEADER = 'openred-body';
+
+/** AAD of a binary request carrying bytes: its own label, so bytes can never be read as a JSON request. */
+export function bytesRequestAad(method: string, url: string): Buffer {
+  return Buffer.from(`openred/req-bytes/v1\n${method.toUpperCase()}\n${url}`);
+}
+
+/**
+ * The plaintext of a bytes request: u32be(length of the headers' JSON) || headers JSON || the bytes. The peer
+ * headers ride inside the seal as they do in the JSON form's `h`.
+ */
+export function frameBytes(headers: Record<string, string> | undefined, bytes: Uint8Array): Buffer {
+  const h = Buffer.from(JSON.stringify(headers ?? {}));
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32BE(h.length, 0);
+  return Buffer.concat([head, h, bytes]);
+}
+
+export function unframeBytes(plaintext: Buffer): { headers: unknown; bytes: Buffer } | undefined {
+  if (plaintext.length < 4) return undefined;
+  const length = plaintext.readUInt32BE(0);
+  if (length > plaintext.length - 4 || length > 64 * 1024) return undefined;
+  try {
+    const headers: unknown = JSON.parse(plaintext.subarray(4, 4 + length).toString('utf8'));
+    return { headers, bytes: plaintext.subarray(4 + length) };
+  } catch {
+    return undefined;
+  }
+}
 
 export function binaryRequestAad(method: string, url: string): Buffer {
   return Buffer.from(`openred/req-bin/v1\n${method.toUpperCase()}\n${url}`);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { fromB64u, toB64u } from '../../../core/crypto/encoding.js';
 import type { CryptoEngine } from '../../../core/crypto/engine.js';
 import { generateNodeKeys, deriveNodeId } from '../../../core/crypto/identity.js';
@@ -196,6 +197,51 @@ describe('node-to-node sessions (directory + 3 nodes, in process)', function () 
     expect(await code(send({ ...short, ct: [Buffer.alloc(3)] }))).to.equal('OR_ERR_ENVELOPE_MALFORMED');
     // The session still works after all that.
     expect((await a.peers.request(b.id, 'POST', '/echo', { n: 12 })).status).to.equal(200);
+  });
+
+  it('raw peer routes get decrypted bytes and sealed headers; unsealed or misdirected bodies are refused', async () => {
+    const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256));
+    const r = await a.peers.request<{ isBuffer: boolean; size: number; sha256: string; tag: string }>(
+      b.id,
+      'POST',
+      '/echo/upload',
+      bytes,
+      { headers: { 'x-echo-tag': 'sealed' } },
+    );
+    expect(r.status).to.equal(200);
+    expect(r.body).to.deep.equal({
+      isBuffer: true,
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      tag: 'sealed',
+    });
+    // JSON routes see the sealed headers too, not the transport's.
+    const echoed = await a.peers.request<{ headers: Record<string, string> }>(
+      b.id,
+      'POST',
+      '/echo',
+      {},
+      {
+        headers: { 'x-echo-tag': 'json' },
+      },
+    );
+    expect(echoed.body.headers).to.deep.equal({ 'x-echo-tag': 'json' });
+
+    const session = a.sessions!.current(b.id)!;
+    const plain = await fetch(`${b.urls.p2p}/p2p/echo/upload`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'openred-session': session.id },
+      body: bytes,
+    });
+    expect(plain.status).to.equal(415);
+    expect(((await plain.json()) as { error: { code: string } }).error.code).to.equal(
+      'OR_ERR_UNSUPPORTED_MEDIA_TYPE',
+    );
+    const refused = await a.peers.request(b.id, 'POST', '/echo', Buffer.from('{}')).then(
+      () => undefined,
+      (err: unknown) => err as { code?: string; status?: number },
+    );
+    expect(refused?.code).to.equal('OR_ERR_UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('accepts tokens only from the pinned directory, and idempotently', async () => {
