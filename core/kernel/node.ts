@@ -34,6 +34,7 @@ import { createLogger } from './logger.js';
 import type { NodeCrypto } from './node-crypto.js';
 import { ANONYMOUS_OWNER_ENV, anonymousOwnerFromEnv, ownerGate } from './owner-gate.js';
 import { pluginSigningInput, verifyPluginSignature } from './plugin-signatures.js';
+import { registerPluginSwitch } from './plugin-switch.js';
 import { RequestObserverSet } from './request-observers.js';
 import { ServiceRegistry } from './service-registry.js';
 import { Tokens } from './tokens.js';
@@ -212,8 +213,8 @@ export class OpenRedNode {
         jsonBody({
           maxBytes: config.server.limits.maxBodyBytes,
           maxDepth: config.server.limits.maxJsonDepth,
-        }),
           ...(surface === 'p2p' ? { rawTypes: [SEALED_TYPE] } : {}),
+        }),
       );
     }
     this.lifecycle.add({ name: 'crypto', start: () => this.crypto.start(), stop: () => this.crypto.stop() });
@@ -334,6 +335,7 @@ export class OpenRedNode {
     this.apiRouter.get('/node/plugins', (ctx) => {
       ctx.body = { plugins: this.host.list(), invalid: this.host.invalid };
     });
+    registerPluginSwitch(this.apiRouter, this);
   }
 
   /** `GET /metrics` on the owner surface: answered by the plugin that provides `http.metrics`. */

@@ -80,8 +80,10 @@ export function createSessionLayer(options: {
     }),
     services: (node) => {
       layer.node = node;
-      sessions.onAdded = (session, renewed) =>
+      sessions.onAdded = (session, renewed) => {
         node.events.emit('session.established', { peer: session.peerId, role: session.role, renewed });
+        layer.peers.learnAddress(session);
+      };
       return sessionServices(node, layer, engine);
     },
   };
@@ -165,6 +167,22 @@ function sessionServices(node: OpenRedNode, layer: SessionLayer, engine: CryptoE
       ctx.request.body,
     );
     ctx.body = await layer.peers.connect(node_id);
+  });
+  // The directory's members as this node sees them (the signed listing; keys checked against ids).
+  node.apiRouter.get('/peers/directory', async (ctx) => {
+    const client = node.directoryClient;
+    if (!client) throw new OpenRedError('OR_ERR_NO_DIRECTORY', 'this node uses no directory', 503);
+    const nodes: Array<Record<string, unknown>> = [];
+    for await (const n of client.listAll({ limit: 200 })) {
+      nodes.push({
+        node_id: n.node_id,
+        status: n.status,
+        last_seen: n.last_seen,
+        capabilities: n.capabilities,
+      });
+      if (nodes.length >= 1000) break;
+    }
+    ctx.body = { nodes };
   });
 
   let sweeper: NodeJS.Timeout | undefined;

@@ -94,6 +94,8 @@ export default definePlugin({
           .catch((err: unknown) => {
             // The peer answered, but not from a challenge route (e.g. it runs no authentication module).
             const e = err as { status?: number; code?: string };
+            // No such node in the directory: nothing was asked of any peer, so the caller's 404 stands.
+            if (e.code === 'OR_ERR_UNKNOWN_NODE') throw err;
             if (typeof e.status === 'number' && e.status < 500)
               return { status: e.status, body: { error: e } };
             throw err;
@@ -170,6 +172,8 @@ export default definePlugin({
 
     ctx.api.get('/auth/status', { public: true, summary: 'Whether owner login is set up' }, () => ({
       configured: account.configured,
+      // Lets a login page offer the security key only when one can be used.
+      webauthn: webauthn !== undefined && webauthn.credentials().length > 0,
     }));
     ctx.api.post(
       '/auth/setup',

@@ -13,8 +13,10 @@ import {
   fileRequestSchema,
   fileTransferSchema,
   shareSchema,
+  uploadQuerySchema,
 } from './schemas.js';
 import { Shares } from './shares.js';
+import { receiveUpload } from './upload.js';
 
 export type { ShareView } from './shares.js';
 export type { DownloadView, FileMeta } from './downloads.js';
@@ -51,6 +53,15 @@ export default definePlugin({
       config,
       nodeId: ctx.node.id,
       downloadDir,
+      // Reported for other plugins (the monitoring module's audit log records it).
+      onDone: (d) =>
+        ctx.events.emit('file.downloaded', {
+          download_id: d.id,
+          peer: d.peer,
+          file_id: d.file_id,
+          size: d.size,
+          sha256: d.sha256,
+        }),
     });
     active.set(ctx.storage.dir, downloads);
 
@@ -144,13 +155,44 @@ export default definePlugin({
             now: ctx.clock.now(),
           },
         );
+        ctx.events.emit('file.shared', {
+          file_id: view.file_id,
+          peer: view.peer,
+          size: view.size,
+          sha256: view.sha256,
+          expires_at: view.expires_at,
+          max_downloads: view.max_downloads,
+        });
         req.status(201);
         return view;
       },
     );
 
-    ctx.api.delete('/files/:file_id', { params: fileIdParamSchema, summary: 'Revoke a link' }, async (req) =>
-      shares.revoke(req.params.file_id, ctx.clock.now()),
+    ctx.api.post(
+      '/files/upload',
+      { raw: true, query: uploadQuerySchema, summary: 'Put a file into the share folder (raw bytes)' },
+      async (req) => {
+        const length = req.headers['content-length'];
+        const result = await receiveUpload(
+          req.koa.req,
+          shareDir,
+          (req.query as { name: string }).name, // validated by uploadQuerySchema
+          config.maxFileBytes,
+          typeof length === 'string' ? Number(length) : undefined,
+        );
+        req.status(201);
+        return result;
+      },
+    );
+
+    ctx.api.delete(
+      '/files/:file_id',
+      { params: fileIdParamSchema, summary: 'Revoke a link' },
+      async (req) => {
+        const { view, changed } = await shares.revoke(req.params.file_id, ctx.clock.now());
+        if (changed) ctx.events.emit('file.revoked', { file_id: view.file_id, peer: view.peer });
+        return view;
+      },
     );
 
     ctx.api.post(

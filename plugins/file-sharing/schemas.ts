@@ -79,3 +79,10 @@ export const downloadIdSchema = {
   required: ['id'],
   properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,32}$' } },
 } as const;
+
+export const uploadQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 255 } },
+} as const;

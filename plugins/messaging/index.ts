@@ -1,6 +1,8 @@
+import type { PassThrough } from 'node:stream';
 import { definePlugin, errors } from '@openred/plugin-sdk';
 import { configSchema } from './config.js';
 import { Delivery } from './delivery.js';
+import { openEventStream } from './event-stream.js';
 import { Inbox, type InboxView } from './inbox.js';
 import { Outbox, outboxView } from './outbox.js';
 import {
@@ -113,6 +115,15 @@ export default definePlugin({
       });
       return more ? { messages, next_offset: offset + messages.length } : { messages };
     });
+
+    // Registered before `/messages/:id`, which would otherwise take the path.
+    const streams = new Set<PassThrough>();
+    ctx.onTeardown(() => streams.forEach((s) => s.end()));
+    ctx.api.get(
+      '/messages/events',
+      { summary: 'Live message events (Server-Sent Events): received, delivered, failed' },
+      (req) => openEventStream(req, ctx.events, streams, { maxMs: 25_000, heartbeatMs: 10_000 }),
+    );
 
     ctx.api.get('/messages/stats', { summary: 'Inbox counts per peer' }, () => inbox.stats());
 

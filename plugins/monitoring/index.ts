@@ -18,6 +18,7 @@ import { AUDIT_SIGNATURE_PURPOSE } from './audit/entry.js';
 import { subscribeAuditEvents } from './audit/recorder.js';
 import { configSchema, type MonitoringConfig } from './config.js';
 import { healthReport } from './health.js';
+import { MetricsHistory } from './history.js';
 import { NodeMetrics } from './metrics.js';
 import { loadScrapeToken, scrapeAuthorizer } from './scrape-auth.js';
 
@@ -31,6 +32,8 @@ const auditQuerySchema = {
     limit: { type: 'string', pattern: '^[0-9]{1,5}$' },
   },
 } as const;
+
+const HISTORY_STEP_MS = 10_000;
 
 /**
  * Monitoring: Prometheus metrics (`GET /metrics` on the owner surface), detailed health
@@ -148,6 +151,19 @@ export default definePlugin({
               : { state: 'failing', seq: 0, file: '', last_error: auditError },
         });
       },
+    );
+
+    const history = new MetricsHistory({
+      now: () => ctx.clock.now(),
+      sessions: () => ctx.peers.sessions().length,
+      stepMs: HISTORY_STEP_MS,
+      spanMs: 60 * 60_000,
+    });
+    ctx.onTeardown(ctx.service<RequestObservers>(KERNEL_REQUESTS_SERVICE).observe(history.observe));
+    ctx.api.get(
+      '/monitoring/history',
+      { summary: 'Requests, latency, sessions and bytes over the last hour, in 10 s steps' },
+      () => ({ step_ms: HISTORY_STEP_MS, points: history.points() }),
     );
 
     const requireAudit = (): AuditLog => {

@@ -22,7 +22,10 @@ describe('authentication: owner setup, login, lockout and recovery', function ()
     after(async () => n?.stop());
 
     it('is not configured, refuses owner routes, and wrote a 0600 setup code file', async () => {
-      expect((await n.api('GET', '/api/auth/status')).json).to.deep.equal({ configured: false });
+      expect((await n.api('GET', '/api/auth/status')).json).to.deep.equal({
+        configured: false,
+        webauthn: false,
+      });
       const r = await n.api('GET', '/api/node/status');
       expect(r.status).to.equal(401);
       expect(errorCode(r)).to.equal('OR_ERR_AUTH_NOT_CONFIGURED');
@@ -65,7 +68,10 @@ describe('authentication: owner setup, login, lockout and recovery', function ()
       expect(body.recovery_codes).to.have.length(10);
       expect(new Set(body.recovery_codes).size).to.equal(10);
       expect(body.token).to.match(/^ors_/);
-      expect((await n.api('GET', '/api/auth/status')).json).to.deep.equal({ configured: true });
+      expect((await n.api('GET', '/api/auth/status')).json).to.deep.equal({
+        configured: true,
+        webauthn: false,
+      });
       expect(await stat(n.setupCodeFile).catch(() => 'gone')).to.equal('gone');
       expect((await n.api('GET', '/api/node/status', { token: body.token })).status).to.equal(200);
       const again = await n.api('POST', '/api/auth/setup', {

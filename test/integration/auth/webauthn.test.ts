@@ -143,6 +143,7 @@ describe('authentication: WebAuthn second factor (software authenticator)', func
   it('without a registered authenticator there is nothing to assert', async () => {
     const r = await n.api('POST', '/api/auth/webauthn/login/options');
     expect(errorCode(r)).to.equal('OR_ERR_WEBAUTHN_NONE');
+    expect((await n.api('GET', '/api/auth/status')).json).to.include({ webauthn: false });
   });
 
   it('the logged-in owner registers an authenticator', async () => {
@@ -159,6 +160,8 @@ describe('authentication: WebAuthn second factor (software authenticator)', func
     expect((list.json as { credentials: Array<{ id: string }> }).credentials.map((c) => c.id)).to.deep.equal([
       authenticator.id,
     ]);
+    // A login page can now offer the security key.
+    expect((await n.api('GET', '/api/auth/status')).json).to.include({ webauthn: true });
   });
 
   it('registration answers for another challenge are refused', async () => {

@@ -42,7 +42,10 @@ describe('node: the four module plugins of the repository', () => {
   });
 
   it('each module answers on its owner route', async () => {
-    expect((await t.request('api', '/api/auth/status')).json).to.deep.equal({ configured: false });
+    expect((await t.request('api', '/api/auth/status')).json).to.deep.equal({
+      configured: false,
+      webauthn: false,
+    });
     expect((await t.request('api', '/api/messages')).json).to.deep.equal({ messages: [] });
     expect((await t.request('api', '/api/files')).json).to.deep.equal({ shares: [] });
   });
