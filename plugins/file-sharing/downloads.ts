@@ -92,6 +92,8 @@ interface Job {
   done: Promise<void>;
   samples: Array<[number, number]>;
   failures: number;
+  /** Bumped at each counted failure: requests that were in flight together fail together and count once. */
+  failureRound: number;
   paceAt: number;
 }
 
@@ -105,6 +107,8 @@ export interface DownloadManagerOptions {
   /** Absolute folder used when no target is given. */
   downloadDir: string;
   fs?: DownloadFs;
+  /** Told about each download that finished verified and published under its final name. */
+  onDone?: (record: DownloadRecord) => void;
 }
 
 /** Thrown errors from the peer client that no retry can fix; all others (peer offline...) are retried. */
@@ -270,6 +274,7 @@ export class DownloadManager {
       done: Promise.resolve(),
       samples: [],
       failures: 0,
+      failureRound: 0,
       paceAt: 0,
     };
     this.#jobs.set(record.id, job);
@@ -334,6 +339,7 @@ export class DownloadManager {
       r.bytes = r.size;
       this.#finish(r, 'done', null);
       await this.#table.commit();
+      this.#o.onDone?.(r);
       void this.#call(r.peer, '/file-done', { file_id: r.file_id, transfer: r.transfer }).catch(
         () => undefined,
       );
@@ -441,6 +447,7 @@ export class DownloadManager {
     for (;;) {
       if (job.abort.signal.aborted) throw new DownloadError('OR_ERR_STOPPED', 'stopped', 503, true);
       await this.#pace(job, len);
+      const round = job.failureRound;
       try {
         const res = await this.#o.peers.request(
           r.peer,
@@ -468,7 +475,11 @@ export class DownloadManager {
       } catch (err) {
         const e = toDownloadError(err);
         if (!e.resumable || e.code === 'OR_ERR_STOPPED') throw e;
-        if (++job.failures > this.#o.config.maxRetries) throw e;
+        // One cut or outage fails every request in flight: only the first of them counts as a failure.
+        if (round === job.failureRound) {
+          job.failureRound++;
+          if (++job.failures > this.#o.config.maxRetries) throw e;
+        } else if (job.failures > this.#o.config.maxRetries) throw e;
         await sleep(retryDelay(job.failures, this.#o.config.retryBaseMs), job.abort.signal);
       }
     }

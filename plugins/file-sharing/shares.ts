@@ -161,16 +161,20 @@ export class Shares {
     return this.#table.data.shares.map((s) => this.view(s, now));
   }
 
-  /** Revokes a link: its transfers stop at the next chunk, the encrypted copy is deleted. */
-  async revoke(fileId: string, now: number): Promise<ShareView> {
+  /**
+   * Revokes a link: its transfers stop at the next chunk, the encrypted copy is deleted. `changed` is false
+   * when it was already revoked (revoking is idempotent).
+   */
+  async revoke(fileId: string, now: number): Promise<{ view: ShareView; changed: boolean }> {
     const share = this.#table.data.shares.find((s) => s.file_id === fileId);
     if (!share) throw errors.notFound('OR_ERR_LINK_UNKNOWN', `no share ${fileId}`);
-    if (share.revoked_at === null) {
+    const changed = share.revoked_at === null;
+    if (changed) {
       share.revoked_at = now;
       await this.#table.commit();
       await this.#blobs.remove(share.blob);
     }
-    return this.view(share, now);
+    return { view: this.view(share, now), changed };
   }
 
   /**

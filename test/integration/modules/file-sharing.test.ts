@@ -95,6 +95,40 @@ describe('modules: file sharing between nodes (in process)', function () {
     expect((await finished(b, again.json.id)).error?.code).to.equal('OR_ERR_LINK_EXHAUSTED');
   });
 
+  it('reports file.shared, file.downloaded and file.revoked once each, after the fact is stored', async () => {
+    const seen: Array<{ node: string; event: string; payload: Record<string, unknown> }> = [];
+    const listeners: Array<() => void> = [];
+    for (const [name, node] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
+      for (const event of ['file.shared', 'file.downloaded', 'file.revoked']) {
+        const fn = (p: unknown) =>
+          void seen.push({ node: name, event, payload: p as Record<string, unknown> });
+        listeners.push(node.events.on(event, fn));
+      }
+    }
+    try {
+      const content = randomBytes(CHUNK + 7);
+      await writeFile(join(shareDir(a), 'evented.bin'), content);
+      const s = (await share({ path: 'evented.bin', to: b.id, max_downloads: 2 })).json;
+      const d = await download(b, s.link, join(out, 'evented.bin'));
+      await finished(b, d.json.id);
+      expect((await api(a, 'DELETE', `/api/files/${s.file_id}`)).status).to.equal(200);
+      expect((await api(a, 'DELETE', `/api/files/${s.file_id}`)).status).to.equal(200); // idempotent
+      expect(seen.map((e) => `${e.node}:${e.event}`)).to.deep.equal([
+        'a:file.shared',
+        'b:file.downloaded',
+        'a:file.revoked',
+      ]);
+      expect(seen[0]!.payload).to.include({ file_id: s.file_id, peer: b.id, size: content.length });
+      expect(seen[1]!.payload).to.include({ file_id: s.file_id, peer: a.id, sha256: sha256(content) });
+      expect(seen[2]!.payload).to.deep.equal({ file_id: s.file_id, peer: b.id });
+    } finally {
+      for (const off of listeners) off();
+    }
+  });
+
   it('stores shared files encrypted at rest', async () => {
     const marker = Buffer.from('PLAINTEXT-MARKER-'.repeat(2000));
     await writeFile(join(shareDir(a), 'secret.txt'), marker);
