@@ -45,6 +45,12 @@ export interface DirectoryClientOptions {
   clock?: Clock;
   /** Per request (default 5000 ms). */
   timeoutMs?: number;
+  /**
+   * For request-connection, which answers only after the directory has pushed both tokens, with its own
+   * retries (default 15000 ms: above the directory's default worst-case delivery of 9.6 s, so a peer that
+   * does not take its token is reported as such, not as a directory that did not answer).
+   */
+  connectTimeoutMs?: number;
   /** undici dispatcher to use instead of the client's own connection pool. */
   dispatcher?: Dispatcher;
 }
@@ -79,6 +85,7 @@ export class DirectoryClient {
       capabilities: [],
       clock: systemClock,
       timeoutMs: 5000,
+      connectTimeoutMs: 15_000,
       ...options,
     };
     this.#base = options.url.replace(/\/+$/, '').replace(/\/api\/v3$/, '') + API_PREFIX;
@@ -159,7 +166,15 @@ export class DirectoryClient {
     const unsigned: Omit<ConnectionRequestBody, 'sig'> = { from: this.#o.nodeId, target, ts: this.#nextTs() };
     if (options.suite !== undefined) unsigned.suite = options.suite;
     const body: ConnectionRequestBody = { ...unsigned, sig: await signPayload(this.#o.sign, unsigned) };
-    return this.#call<ConnectionResult>('POST', '/tokens/request-connection', connectionResultSchema, body);
+    return this.#call<ConnectionResult>(
+      'POST',
+      '/tokens/request-connection',
+      connectionResultSchema,
+      body,
+      {},
+      false,
+      this.#o.connectTimeoutMs,
+    );
   }
 
   /** The directory's health; throws OR_ERR_DIRECTORY_KEY_MISMATCH if it presents a key other than the pinned one. */
@@ -200,6 +215,7 @@ export class DirectoryClient {
     body?: unknown,
     headers: Record<string, string> = {},
     acceptDegraded = false,
+    timeoutMs = this.#o.timeoutMs,
   ): Promise<T> {
     let res: Dispatcher.ResponseData;
     try {
@@ -208,7 +224,7 @@ export class DirectoryClient {
         dispatcher: this.#dispatcher,
         headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#o.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       throw new UpstreamError(

@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import type { HttpLimits } from './limits.js';
 
@@ -18,7 +19,35 @@ export function createHttpServer(app: Koa, limits: HttpLimits): Server {
     app.callback(),
   );
   server.maxHeadersCount = 100;
+  server.on('clientError', answerClientError);
   return server;
+}
+
+/**
+ * Requests Node's HTTP parser refuses (headers or URL over the size limit, malformed request lines, slow
+ * clients) never reach Koa. Node's default answer has an empty body; answer in the same `{error: {code,
+ * message}}` shape as every other refusal, then close the connection as Node does.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const pending = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || pending?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message]: [number, string, string] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'OR_ERR_HEADERS_TOO_LARGE', 'request line and headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'OR_ERR_REQUEST_TIMEOUT', 'the request took too long to arrive']
+        : [400, 'OR_ERR_BAD_REQUEST', 'malformed HTTP request'];
+  const body = JSON.stringify({ error: { code, message } });
+  // end() alone only half-closes (HTTP server sockets allow half-open connections): a slow client that never
+  // reads the answer and keeps sending would hold the socket forever. Close it once the answer is flushed.
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
 }
 
 export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {

@@ -112,7 +112,6 @@ export class Outbox {
     const info = (idx.blocks[blockNo] ??= { queued: 0, delivered: 0, failed: 0, last_at: now });
     info.queued++;
     info.last_at = Math.max(info.last_at, now);
-    this.#enqueue(entry);
     try {
       await Promise.all([block.commit(), this.#index.commit()]);
     } catch (err) {
@@ -120,9 +119,11 @@ export class Outbox {
       // stays used; the receiver only needs order, not contiguity.
       block.data.messages.splice(block.data.messages.indexOf(entry), 1);
       info.queued--;
-      this.#dequeue(entry);
       throw errors.unavailable('OR_ERR_OUTBOX_STORAGE', `could not store the message: ${String(err)}`);
     }
+    // Queued for delivery only now: sent before its sequence number is on disk, a crash would hand that
+    // number to the next message, which the receiver would refuse as a conflict.
+    this.#enqueue(entry);
     return entry;
   }
 

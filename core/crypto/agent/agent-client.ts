@@ -2,7 +2,9 @@
  * The node process's side of the crypto agent: forks it (through the sandbox plan), initialises it, and turns
  * calls into IPC requests with a timeout each. If the agent dies, every call in flight is rejected at once with
  * OR_ERR_AGENT_UNAVAILABLE (never left hanging) and the agent is restarted with backoff; calls made meanwhile
- * wait for the restart within their own timeout. A restarted agent must report the same node id.
+ * wait for the restart within their own timeout. An agent that keeps dying (more than `maxRestarts` in
+ * `restartWindowMs`) is left down until the window has passed, calls failing fast meanwhile, then started
+ * again. A restarted agent must report the same node id.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { CryptoError } from '../../errors.js';
@@ -117,9 +119,21 @@ export class AgentClient {
     const window = this.#opts.restartWindowMs ?? 60_000;
     this.#restarts = this.#restarts.filter((t) => now - t < window);
     if (this.#restarts.length >= (this.#opts.maxRestarts ?? 5)) {
-      this.#opts.log?.('error', 'crypto agent keeps dying; giving up');
-      this.#ready = Promise.reject(unavailable('agent keeps dying'));
-      this.#ready.catch(() => undefined);
+      // Calls fail fast until the window has passed, then one more start is tried. Giving up for good would
+      // leave a node that looks alive to its supervisor but can never sign or handshake again.
+      const retryInMs = Math.max(0, window - (now - this.#restarts[0]!));
+      this.#opts.log?.('error', `crypto agent keeps dying; next start in ${Math.ceil(retryInMs / 1000)} s`);
+      const failed = Promise.reject(unavailable('agent keeps dying'));
+      failed.catch(() => undefined);
+      this.#ready = failed;
+      setTimeout(() => {
+        if (this.#stopping || this.#ready !== failed) return;
+        this.#restarts.push(Date.now());
+        this.#ready = this.#spawn();
+        this.#ready.catch((err: Error) =>
+          this.#opts.log?.('error', `crypto agent restart failed: ${err.message}`),
+        );
+      }, retryInMs).unref();
       return;
     }
     this.#restarts.push(now);

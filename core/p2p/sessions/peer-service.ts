@@ -83,6 +83,8 @@ export class PeerService implements PeerClient {
   readonly #o: PeerServiceOptions;
   readonly #connecting = new Map<string, Promise<PeerSession>>();
   readonly #addresses = new Map<string, PeerAddress>();
+  /** Address lookups in flight for responder sessions, one per peer. */
+  readonly #lookups = new Map<string, Promise<void>>();
 
   constructor(options: PeerServiceOptions) {
     this.#o = options;
@@ -342,20 +344,20 @@ export class PeerService implements PeerClient {
       throw new UpstreamError('peer answer too large', 'OR_ERR_PEER_ANSWER', 502);
     }
     let raw: Buffer;
-    if (Number.isFinite(declared)) {
-      raw = Buffer.from(await res.body.arrayBuffer());
-    } else {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > max) {
-          res.body.destroy();
-          throw new UpstreamError('peer answer too large', 'OR_ERR_PEER_ANSWER', 502);
-        }
-        chunks.push(chunk as Buffer);
-      }
-      raw = Buffer.concat(chunks, size);
+    try {
+      raw = await readAnswer(res, declared, max);
+    } catch (err) {
+      // The answer stopped (timeout) or the connection dropped in the middle of the body: the request may
+      // have been processed, so this is reported like a failure after sending, never retried blindly.
+      if (isOpenRedError(err)) throw err;
+      const code = (err as { code?: string }).code ?? '';
+      const timedOut = (err as Error).name === 'TimeoutError' || code.includes('TIMEOUT');
+      throw new UpstreamError(
+        `peer at ${origin.origin} ${timedOut ? 'stopped answering' : 'failed while answering'}: ${(err as Error).message}`,
+        timedOut ? 'OR_ERR_PEER_TIMEOUT' : 'OR_ERR_PEER_FAILED',
+        timedOut ? 504 : 502,
+        err,
+      );
     }
     return { status: res.statusCode, headers: res.headers, raw };
   }
@@ -365,10 +367,59 @@ export class PeerService implements PeerClient {
     return sessionInfo(s, epoch, s.transport.methods.join(','));
   }
 
+  /**
+   * The handshake tells a responder who its peer is but not where: learn it now, while the directory that just
+   * brokered the grant is up, so the session works both ways even if the directory goes down later. Best
+   * effort (if it fails, the first request asks again); one lookup per peer at a time, none when the address
+   * is already known. The address only says where to send: the session's keys authenticate whoever answers.
+   */
+  learnAddress(session: PeerSession): void {
+    if (session.role !== 'responder' || session.peerUrl !== undefined || !this.#o.directory()) return;
+    const peer = session.peerId;
+    const adopt = (): void => {
+      session.peerUrl ??= this.#addresses.get(peer)?.url;
+    };
+    if (this.#addresses.has(peer)) return adopt();
+    let lookup = this.#lookups.get(peer);
+    if (!lookup) {
+      lookup = this.#address(peer, true).then(
+        () => undefined,
+        (err: unknown) =>
+          this.#o.log.debug(
+            { peer, code: (err as { code?: unknown })?.code },
+            'peer address lookup failed; retried on use',
+          ),
+      );
+      lookup = lookup.finally(() => this.#lookups.delete(peer));
+      this.#lookups.set(peer, lookup);
+    }
+    void lookup.then(adopt);
+  }
+
   /** Forget a peer's cached address (e.g. after it re-registered elsewhere). */
   forget(peer: string): void {
     this.#addresses.delete(peer);
   }
+}
+
+/** Reads a peer's answer whole, refusing more than `max` bytes even when no length was declared. */
+async function readAnswer(
+  res: UndiciDispatcher.ResponseData,
+  declared: number,
+  max: number,
+): Promise<Buffer> {
+  if (Number.isFinite(declared)) return Buffer.from(await res.body.arrayBuffer());
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      res.body.destroy();
+      throw new UpstreamError('peer answer too large', 'OR_ERR_PEER_ANSWER', 502);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
 }
 
 function parseJson(raw: Buffer, status: number): unknown {
