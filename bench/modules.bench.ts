@@ -123,7 +123,11 @@ async function main(): Promise<void> {
         directory: { embedded: false },
         crypto: { isolation: 'inline' },
         plugins: { dirs: [join(root, 'plugins')], packages: false, hotReload: false },
-        modules: { authentication: { enabled: false }, monitoring: { enabled: false } },
+        modules: {
+          authentication: { enabled: false },
+          monitoring: { enabled: false },
+          console: { enabled: false },
+        },
         log: { level: 'error' },
       })};\n`,
     );

@@ -61,7 +61,14 @@ export function resolveConfig(
       'default export is not an object',
     ]);
   }
-  const config = structuredClone(user) as OpenRedConfig;
+  let config: OpenRedConfig;
+  try {
+    config = structuredClone(user) as OpenRedConfig;
+  } catch (err) {
+    // A function, symbol or similar value somewhere in the object: no config value can be one.
+    const why = `not plain data: ${(err as Error).message}`;
+    throw new ConfigError(`invalid config: ${why}`, [why]);
+  }
   if (!validate(config)) {
     const problems = describeErrors(validate.errors, '', '.').map((p) => p.replace(/^ /, ''));
     throw new ConfigError(`invalid config: ${problems[0]}`, problems);

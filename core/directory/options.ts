@@ -187,7 +187,14 @@ const validate = ajv.compile(directoryOptionsSchema);
  * listing every problem. The input is not modified.
  */
 export function resolveDirectoryOptions(options: DirectoryOptions = {}): ResolvedDirectoryOptions {
-  const copy = structuredClone(options) as Record<string, unknown>;
+  let copy: Record<string, unknown>;
+  try {
+    copy = structuredClone(options) as Record<string, unknown>;
+  } catch (err) {
+    // A function, symbol or similar value somewhere in the object: no option can be one.
+    const why = `directory options are not plain data: ${(err as Error).message}`;
+    throw new ConfigError(`invalid directory options: ${why}`, [why]);
+  }
   if (!validate(copy)) {
     const problems = describeErrors(validate.errors, 'directory');
     throw new ConfigError(`invalid directory options: ${problems.join('; ')}`, problems);

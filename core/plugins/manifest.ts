@@ -58,7 +58,13 @@ export async function readManifest(dir: string): Promise<PluginManifest | undefi
 }
 
 export function parseManifest(pkg: unknown, dir: string): PluginManifest {
-  const copy = structuredClone(pkg);
+  let copy: unknown;
+  try {
+    copy = structuredClone(pkg);
+  } catch (err) {
+    const why = `not plain data: ${(err as Error).message}`;
+    throw new PluginError(dir, `invalid manifest: ${why}`, 'OR_ERR_PLUGIN_MANIFEST');
+  }
   if (!validate(copy)) {
     const problems = describeErrors(validate.errors, 'package.json', '.');
     throw new PluginError(dir, `invalid manifest: ${problems.join('; ')}`, 'OR_ERR_PLUGIN_MANIFEST');

@@ -4,6 +4,7 @@
  * disk each entry is one line: base64url(iv || AES-256-GCM ciphertext || tag) of its JSON.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { PluginHttpError } from '@openred/plugin-sdk';
 import { canonical } from './canonical.js';
 
 export const AUDIT_SIGNATURE_PURPOSE = 'monitoring/audit';
@@ -72,13 +73,22 @@ function sealWith(key: Buffer, plaintext: Buffer, aad: Buffer): string {
 }
 
 function openWith(key: Buffer, text: string, aad: Buffer): Buffer {
-  if (!/^[A-Za-z0-9_-]+$/.test(text)) throw new Error('not base64url');
+  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]+$/.test(text)) throw corrupt('not base64url');
   const raw = Buffer.from(text, 'base64url');
-  if (raw.length < 29) throw new Error('too short');
+  if (raw.length < 29) throw corrupt('too short');
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12), { authTagLength: 16 });
   decipher.setAAD(aad);
   decipher.setAuthTag(raw.subarray(raw.length - 16));
-  return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+  try {
+    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+  } catch {
+    throw corrupt('failed authentication');
+  }
+}
+
+/** A line or head that is not what this key sealed: modified, truncated or foreign (a coded error). */
+function corrupt(why: string): PluginHttpError {
+  return new PluginHttpError('OR_ERR_AUDIT_CORRUPT', `audit record ${why}`, 500);
 }
 
 /** `audit-000042.log` ↔ 42. */

@@ -112,4 +112,12 @@ describe('authentication: peer challenge-response (POST /p2p/auth/challenge)', f
     expect(r.status).to.equal(502);
     expect((r.json as { error: { code: string } }).error.code).to.equal('OR_ERR_CHALLENGE_FAILED');
   });
+
+  // Found by the HTTP fuzz suite: a node id nobody registered answered 502 OR_ERR_CHALLENGE_FAILED, as if a
+  // peer had misbehaved; no peer was involved, so it is the caller's 404.
+  it('a node id the directory does not know answers 404 OR_ERR_UNKNOWN_NODE', async () => {
+    const r = await challenge(a, 'oraaa2a2a22a2aaa22a2aa22aa22aaaa22');
+    expect(r.status, r.text).to.equal(404);
+    expect((r.json as { error: { code: string } }).error.code).to.equal('OR_ERR_UNKNOWN_NODE');
+  });
 });
