@@ -5,6 +5,7 @@
  */
 import type { Clock, Collection, PluginLogger } from '@openred/plugin-sdk';
 import { genesisHash, openHead, type AuditEntry } from './entry.js';
+import { logFingerprint } from './files.js';
 import { hashNodeId } from './recorder.js';
 import { readEntries, verifyAuditLog, type VerifyReport } from './verify.js';
 import { AuditWriter, type OpenFindings } from './writer.js';
@@ -49,6 +50,8 @@ export class AuditLog {
   readonly #o: AuditLogOptions;
   readonly #writer: AuditWriter;
   #released = false;
+  /** The last verification and the bytes it covered (see verify()). */
+  #lastCheck: { fingerprint: string; report: VerifyReport } | undefined;
 
   private constructor(options: AuditLogOptions, writer: AuditWriter) {
     this.#o = options;
@@ -99,15 +102,22 @@ export class AuditLog {
     });
   }
 
+  /**
+   * Checks the whole log. The report of the last check is reused while the log's bytes (every file and the
+   * sealed head) are the same: hashing them costs far less than one signature check per entry, and any change
+   * anywhere, an append or a tampered line, makes the check run again.
+   */
   verify(): Promise<VerifyReport> {
-    return this.#writer.exclusive(() => {
+    return this.#writer.exclusive(async () => {
+      const fingerprint = await logFingerprint(this.#o.dir, this.#o.head.data.sealed);
+      if (this.#lastCheck?.fingerprint === fingerprint) return this.#lastCheck.report;
       let head;
       try {
         head = this.#o.head.data.sealed ? openHead(this.#o.key, this.#o.head.data.sealed) : undefined;
       } catch {
         head = undefined;
       }
-      return verifyAuditLog({
+      const report = await verifyAuditLog({
         dir: this.#o.dir,
         key: this.#o.key,
         genesis: genesisHash(this.#o.nodeId),
@@ -115,6 +125,8 @@ export class AuditLog {
         verify: this.#o.verify,
         head,
       });
+      this.#lastCheck = { fingerprint, report };
+      return report;
     });
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileIndex } from './entry.js';
@@ -35,4 +36,15 @@ export async function readLines(
   const tail = parts.pop()!;
   const lines = parts.map((t, i) => ({ n: i + 1, text: t }));
   return tail === '' ? { lines } : { lines, partial: tail };
+}
+
+/** SHA-256 over every log file's name and bytes, in order, and the sealed head: equal only for an unchanged log. */
+export async function logFingerprint(dir: string, sealedHead: string | null): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of await listLogFiles(dir)) {
+    const bytes = await readFile(file.path);
+    hash.update(`${file.name}\n${bytes.length}\n`).update(bytes);
+  }
+  hash.update(`head\n${sealedHead ?? ''}`);
+  return hash.digest('hex');
 }
