@@ -7,7 +7,7 @@ interface RequestOptionsJSON {
   challenge: string;
   timeout?: number;
   rpId?: string;
-  allowCredentials?: Array<{ id: string; type: 'public-key'; transports?: string[] }>;
+  allowCredentials?: DescriptorJSON[];
   userVerification?: UserVerificationRequirement;
 }
 
@@ -17,7 +17,7 @@ interface CreationOptionsJSON {
   user: { id: string; name: string; displayName: string };
   pubKeyCredParams: PublicKeyCredentialParameters[];
   timeout?: number;
-  excludeCredentials?: Array<{ id: string; type: 'public-key'; transports?: string[] }>;
+  excludeCredentials?: DescriptorJSON[];
   authenticatorSelection?: AuthenticatorSelectionCriteria;
   attestation?: AttestationConveyancePreference;
 }
@@ -41,21 +41,13 @@ export async function webauthnRegistration(options: Record<string, unknown>): Pr
       timeout: o.timeout,
       attestation: o.attestation,
       authenticatorSelection: o.authenticatorSelection,
-      excludeCredentials: o.excludeCredentials?.map((c) => ({
-        id: fromBase64url(c.id),
-        type: c.type,
-        transports: c.transports as AuthenticatorTransport[] | undefined,
-      })),
+      excludeCredentials: o.excludeCredentials?.map(descriptor),
     },
   })) as PublicKeyCredential | null;
   if (!credential) throw new Error('no security key answered');
   const r = credential.response as AuthenticatorAttestationResponse;
   return {
-    id: credential.id,
-    rawId: toBase64url(credential.rawId),
-    type: credential.type,
-    clientExtensionResults: credential.getClientExtensionResults(),
-    authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
+    ...credentialFields(credential),
     response: {
       clientDataJSON: toBase64url(r.clientDataJSON),
       attestationObject: toBase64url(r.attestationObject),
@@ -74,27 +66,41 @@ export async function webauthnAssertion(options: Record<string, unknown>): Promi
       timeout: o.timeout,
       rpId: o.rpId,
       userVerification: o.userVerification,
-      allowCredentials: o.allowCredentials?.map((c) => ({
-        id: fromBase64url(c.id),
-        type: c.type,
-        transports: c.transports as AuthenticatorTransport[] | undefined,
-      })),
+      allowCredentials: o.allowCredentials?.map(descriptor),
     },
   })) as PublicKeyCredential | null;
   if (!credential) throw new Error('no security key answered');
   const r = credential.response as AuthenticatorAssertionResponse;
   return {
-    id: credential.id,
-    rawId: toBase64url(credential.rawId),
-    type: credential.type,
-    clientExtensionResults: credential.getClientExtensionResults(),
-    authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
+    ...credentialFields(credential),
     response: {
       clientDataJSON: toBase64url(r.clientDataJSON),
       authenticatorData: toBase64url(r.authenticatorData),
       signature: toBase64url(r.signature),
       userHandle: r.userHandle ? toBase64url(r.userHandle) : undefined,
     },
+  };
+}
+
+type DescriptorJSON = { id: string; type: 'public-key'; transports?: string[] };
+
+/** A credential id the node named (base64url) as the browser's descriptor. */
+function descriptor(c: DescriptorJSON): PublicKeyCredentialDescriptor {
+  return {
+    id: fromBase64url(c.id),
+    type: c.type,
+    transports: c.transports as AuthenticatorTransport[] | undefined,
+  };
+}
+
+/** The fields every authenticator answer carries, as the node's JSON. */
+function credentialFields(credential: PublicKeyCredential) {
+  return {
+    id: credential.id,
+    rawId: toBase64url(credential.rawId),
+    type: credential.type,
+    clientExtensionResults: credential.getClientExtensionResults(),
+    authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
   };
 }
 
