@@ -1,3 +1,4 @@
+import { errors } from '@openred/plugin-sdk';
 import { constants } from 'node:fs';
 import { link, lstat, open, rename, stat, statfs, unlink } from 'node:fs/promises';
 
@@ -40,7 +41,11 @@ export const nodeFs: DownloadFs = {
       const st = await lstat(path);
       return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code === 'ENAMETOOLONG' || code === 'ELOOP' || code === 'ENOTDIR') {
+        throw errors.badRequest('OR_ERR_TARGET_INVALID', `${path} cannot be used as a target (${code})`);
+      }
       throw err;
     }
   },

@@ -60,8 +60,12 @@ export async function resolveShareSource(shareDir: string, requested: string): P
   try {
     real = await realpath(resolve(root, requested));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw errors.notFound('OR_ERR_SOURCE_NOT_FOUND', `no file ${requested} in the share folder`);
+    }
+    if (code === 'ENAMETOOLONG' || code === 'ELOOP') {
+      throw errors.badRequest('OR_ERR_PATH_INVALID', `path cannot be resolved (${code})`);
     }
     throw err;
   }

@@ -186,6 +186,9 @@ describe('modules: file sharing between nodes (in process)', function () {
         ['sub', 400, 'OR_ERR_NOT_A_FILE'],
         ['missing.txt', 404, 'OR_ERR_SOURCE_NOT_FOUND'],
         ['a\u0000b', 400, 'OR_ERR_PATH_INVALID'],
+        // Found by the fuzz suite: a name longer than the file system allows answered 500.
+        ['A'.repeat(1000), 400, 'OR_ERR_PATH_INVALID'],
+        ['sub/ok.txt/below', 404, 'OR_ERR_SOURCE_NOT_FOUND'],
       ];
       for (const [path, status, code] of cases) {
         const r = await share({ path, to: b.id });
@@ -221,6 +224,8 @@ describe('modules: file sharing between nodes (in process)', function () {
     expect(await readFile(join(out, 'dup.bin'), 'utf8')).to.equal('mine');
     const rel = await download(b, s.link, 'relative/path');
     expect(rel.json.error.code).to.equal('OR_ERR_TARGET_INVALID');
+    const long = await download(b, s.link, join(out, 'B'.repeat(1000)));
+    expect([long.status, long.json.error.code]).to.deep.equal([400, 'OR_ERR_TARGET_INVALID']);
     // Nothing was used: the link still has its download.
     const listed = (await api<{ shares: ShareView[] }>(a, 'GET', '/api/files')).json.shares;
     expect(listed.find((x) => x.file_id === s.file_id)!.downloads).to.equal(0);
