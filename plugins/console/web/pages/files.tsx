@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.js';
+import { DataTable } from '../components/data-table.js';
 import { Badge, Notice } from '../components/notice.js';
 import { PeerId } from '../components/peer-id.js';
 import { ago, bytes, time } from '../format.js';
@@ -20,109 +21,75 @@ export function Files(props: { self: string | null }) {
       <section aria-labelledby="links-title">
         <h2 id="links-title">Links</h2>
         {shares.error && <Notice kind="error">{shares.error}</Notice>}
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">File</th>
-                <th scope="col">For</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Uses</th>
-                <th scope="col">State</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {shares.data?.map((s) => (
-                <tr key={s.file_id} data-file-id={s.file_id}>
-                  <td>
-                    {s.name} <span class="muted">{bytes(s.size)}</span>
-                  </td>
-                  <td>
-                    <PeerId id={s.peer} />
-                  </td>
-                  <td title={time(s.expires_at)}>{ago(s.expires_at)}</td>
-                  <td>
-                    {s.downloads} / {s.max_downloads}
-                  </td>
-                  <td>
-                    <Badge state={s.state} />
-                  </td>
-                  <td>
-                    {s.state === 'active' && (
-                      <button
-                        type="button"
-                        class="small danger"
-                        aria-label={`Revoke the link to ${s.name}`}
-                        onClick={async () => {
-                          await api('DELETE', `/api/files/${s.file_id}`).catch(() => undefined);
-                          await shares.reload();
-                        }}
-                      >
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-              {shares.data?.length === 0 && (
-                <tr>
-                  <td colSpan={6}>No links.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          columns={['File', 'For', 'Expires', 'Uses', 'State']}
+          actions
+          empty="No links."
+          isEmpty={shares.data?.length === 0}
+        >
+          {shares.data?.map((s) => (
+            <tr key={s.file_id} data-file-id={s.file_id}>
+              <td>
+                {s.name} <span class="muted">{bytes(s.size)}</span>
+              </td>
+              <td>
+                <PeerId id={s.peer} />
+              </td>
+              <td title={time(s.expires_at)}>{ago(s.expires_at)}</td>
+              <td>
+                {s.downloads} / {s.max_downloads}
+              </td>
+              <td>
+                <Badge state={s.state} />
+              </td>
+              <td>
+                {s.state === 'active' && (
+                  <button
+                    type="button"
+                    class="small danger"
+                    aria-label={`Revoke the link to ${s.name}`}
+                    onClick={async () => {
+                      await api('DELETE', `/api/files/${s.file_id}`).catch(() => undefined);
+                      await shares.reload();
+                    }}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       </section>
       <DownloadForm onStarted={() => void downloads.reload()} />
       <section aria-labelledby="downloads-title">
         <h2 id="downloads-title">Downloads</h2>
         {downloads.error && <Notice kind="error">{downloads.error}</Notice>}
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">File</th>
-                <th scope="col">From</th>
-                <th scope="col">Progress</th>
-                <th scope="col">State</th>
-                <th scope="col">Verification</th>
-              </tr>
-            </thead>
-            <tbody>
-              {downloads.data?.map((d) => (
-                <tr key={d.id} data-download-id={d.id}>
-                  <td title={d.target}>{d.name}</td>
-                  <td>
-                    <PeerId id={d.peer} />
-                  </td>
-                  <td>
-                    <progress
-                      max={d.size || 1}
-                      value={d.bytes}
-                      aria-label={`Download progress of ${d.name}`}
-                    />{' '}
-                    <span class="muted">
-                      {bytes(d.bytes)} / {bytes(d.size)}
-                      {d.state === 'running' && d.rate_bps > 0 && ` · ${bytes(d.rate_bps)}/s`}
-                    </span>
-                  </td>
-                  <td>
-                    <Badge state={d.state} />
-                  </td>
-                  <td>{verification(d)}</td>
-                </tr>
-              ))}
-              {downloads.data?.length === 0 && (
-                <tr>
-                  <td colSpan={5}>No downloads.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          columns={['File', 'From', 'Progress', 'State', 'Verification']}
+          empty="No downloads."
+          isEmpty={downloads.data?.length === 0}
+        >
+          {downloads.data?.map((d) => (
+            <tr key={d.id} data-download-id={d.id}>
+              <td title={d.target}>{d.name}</td>
+              <td>
+                <PeerId id={d.peer} />
+              </td>
+              <td>
+                <progress max={d.size || 1} value={d.bytes} aria-label={`Download progress of ${d.name}`} />{' '}
+                <span class="muted">
+                  {bytes(d.bytes)} / {bytes(d.size)}
+                  {d.state === 'running' && d.rate_bps > 0 && ` · ${bytes(d.rate_bps)}/s`}
+                </span>
+              </td>
+              <td>
+                <Badge state={d.state} />
+              </td>
+              <td>{verification(d)}</td>
+            </tr>
+          ))}
+        </DataTable>
       </section>
     </>
   );

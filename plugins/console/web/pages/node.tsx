@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.js';
 import { Chart } from '../components/chart.js';
+import { DataTable } from '../components/data-table.js';
 import { Badge, Notice } from '../components/notice.js';
 import { bytes, duration, time } from '../format.js';
 import { useLoad } from '../hooks.js';
@@ -78,46 +79,31 @@ function PluginsSection() {
     <section aria-labelledby="plugins-title">
       <h2 id="plugins-title">Plugins</h2>
       {(plugins.error || error) && <Notice kind="error">{plugins.error ?? error}</Notice>}
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Plugin</th>
-              <th scope="col">Version</th>
-              <th scope="col">State</th>
-              <th scope="col">Last reload error</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {plugins.data?.map((p) => (
-              <tr key={p.name}>
-                <td>{p.name}</td>
-                <td>{p.version ?? '—'}</td>
-                <td>
-                  <Badge state={p.state} />
-                  {p.reloads > 0 && <span class="muted"> {p.reloads} reloads</span>}
-                </td>
-                <td class="error-text">{p.lastError ?? '—'}</td>
-                <td>
-                  {p.name !== 'authentication' && (
-                    <button
-                      type="button"
-                      class="small secondary"
-                      aria-label={`${p.state === 'disabled' ? 'Enable' : 'Disable'} ${p.name}`}
-                      onClick={() => toggle(p)}
-                    >
-                      {p.state === 'disabled' ? 'Enable' : 'Disable'}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={['Plugin', 'Version', 'State', 'Last reload error']} actions>
+        {plugins.data?.map((p) => (
+          <tr key={p.name}>
+            <td>{p.name}</td>
+            <td>{p.version ?? '—'}</td>
+            <td>
+              <Badge state={p.state} />
+              {p.reloads > 0 && <span class="muted"> {p.reloads} reloads</span>}
+            </td>
+            <td class="error-text">{p.lastError ?? '—'}</td>
+            <td>
+              {p.name !== 'authentication' && (
+                <button
+                  type="button"
+                  class="small secondary"
+                  aria-label={`${p.state === 'disabled' ? 'Enable' : 'Disable'} ${p.name}`}
+                  onClick={() => toggle(p)}
+                >
+                  {p.state === 'disabled' ? 'Enable' : 'Disable'}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }
@@ -174,28 +160,16 @@ function AuditSection() {
         Verify again
       </button>
       {entries.error && <Notice kind="error">{entries.error}</Notice>}
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Time</th>
-              <th scope="col">Event</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {[...(entries.data ?? [])].reverse().map((e) => (
-              <tr key={e.seq}>
-                <td>{e.seq}</td>
-                <td>{time(e.ts)}</td>
-                <td>{e.event}</td>
-                <td class="details">{details(e.data)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={['#', 'Time', 'Event', 'Details']}>
+        {[...(entries.data ?? [])].reverse().map((e) => (
+          <tr key={e.seq}>
+            <td>{e.seq}</td>
+            <td>{time(e.ts)}</td>
+            <td>{e.event}</td>
+            <td class="details">{details(e.data)}</td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }

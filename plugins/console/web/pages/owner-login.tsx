@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.js';
+import { DataTable } from '../components/data-table.js';
 import { Notice } from '../components/notice.js';
 import { ago, time } from '../format.js';
 import { useLoad } from '../hooks.js';
@@ -55,48 +56,32 @@ export function OwnerLogin() {
         </p>
       )}
       {(sessions.error || error) && <Notice kind="error">{sessions.error ?? error}</Notice>}
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Session</th>
-              <th scope="col">Method</th>
-              <th scope="col">Since</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {sessions.data?.map((s) => (
-              <tr key={s.id}>
-                <td>
-                  <code>{s.id.slice(0, 8)}</code>
-                  {s.id === current && <span class="muted"> (this one)</span>}
-                </td>
-                <td>{s.method}</td>
-                <td>{time(s.createdAt)}</td>
-                <td>{ago(s.lastUsedAt)}</td>
-                <td>{ago(s.expiresAt)}</td>
-                <td>
-                  {s.id !== current && (
-                    <button
-                      type="button"
-                      class="small secondary"
-                      aria-label={`End session ${s.id.slice(0, 8)}`}
-                      onClick={() => end(s.id)}
-                    >
-                      End
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={['Session', 'Method', 'Since', 'Last used', 'Expires']} actions>
+        {sessions.data?.map((s) => (
+          <tr key={s.id}>
+            <td>
+              <code>{s.id.slice(0, 8)}</code>
+              {s.id === current && <span class="muted"> (this one)</span>}
+            </td>
+            <td>{s.method}</td>
+            <td>{time(s.createdAt)}</td>
+            <td>{ago(s.lastUsedAt)}</td>
+            <td>{ago(s.expiresAt)}</td>
+            <td>
+              {s.id !== current && (
+                <button
+                  type="button"
+                  class="small secondary"
+                  aria-label={`End session ${s.id.slice(0, 8)}`}
+                  onClick={() => end(s.id)}
+                >
+                  End
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {account.data && account.data.webauthn !== null && <SecurityKeys onChange={() => account.reload()} />}
     </section>
   );

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.js';
+import { DataTable } from '../components/data-table.js';
 import { Badge, Notice } from '../components/notice.js';
 import { PeerId } from '../components/peer-id.js';
 import { ago, time } from '../format.js';
@@ -39,88 +40,60 @@ export function Peers(props: { self: string | null }) {
       <section aria-labelledby="directory-title">
         <h2 id="directory-title">Directory</h2>
         {directory.error && <Notice kind="error">{directory.error}</Notice>}
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Node</th>
-                <th scope="col">Status</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {directory.data?.map((n) => (
-                <tr key={n.node_id}>
-                  <td>
-                    <PeerId id={n.node_id} />
-                    {n.node_id === props.self && <span class="muted"> (this node)</span>}
-                  </td>
-                  <td>
-                    <Badge state={n.status} />
-                  </td>
-                  <td>{ago(n.last_seen)}</td>
-                  <td>
-                    {n.node_id !== props.self && (
-                      <button
-                        type="button"
-                        class="small"
-                        disabled={busy !== null}
-                        onClick={() => connect(n.node_id)}
-                        aria-label={`Connect to ${n.node_id}`}
-                      >
-                        Connect
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-              {directory.data?.length === 0 && (
-                <tr>
-                  <td colSpan={4}>No members.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          columns={['Node', 'Status', 'Last seen']}
+          actions
+          empty="No members."
+          isEmpty={directory.data?.length === 0}
+        >
+          {directory.data?.map((n) => (
+            <tr key={n.node_id}>
+              <td>
+                <PeerId id={n.node_id} />
+                {n.node_id === props.self && <span class="muted"> (this node)</span>}
+              </td>
+              <td>
+                <Badge state={n.status} />
+              </td>
+              <td>{ago(n.last_seen)}</td>
+              <td>
+                {n.node_id !== props.self && (
+                  <button
+                    type="button"
+                    class="small"
+                    disabled={busy !== null}
+                    onClick={() => connect(n.node_id)}
+                    aria-label={`Connect to ${n.node_id}`}
+                  >
+                    Connect
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       </section>
 
       <section aria-labelledby="sessions-title">
         <h2 id="sessions-title">My sessions</h2>
         {sessions.error && <Notice kind="error">{sessions.error}</Notice>}
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Peer</th>
-                <th scope="col">Method</th>
-                <th scope="col">Epoch</th>
-                <th scope="col">Since</th>
-                <th scope="col">Last activity</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sessions.data?.map((s) => (
-                <tr key={s.id ?? s.peer}>
-                  <td>
-                    <PeerId id={s.peer} /> <span class="muted">({s.role})</span>
-                  </td>
-                  <td>{s.method}</td>
-                  <td>{s.epoch}</td>
-                  <td>{time(s.establishedAt)}</td>
-                  <td>{ago(s.lastActivityAt)}</td>
-                </tr>
-              ))}
-              {sessions.data?.length === 0 && (
-                <tr>
-                  <td colSpan={5}>No sessions yet.</td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          columns={['Peer', 'Method', 'Epoch', 'Since', 'Last activity']}
+          empty="No sessions yet."
+          isEmpty={sessions.data?.length === 0}
+        >
+          {sessions.data?.map((s) => (
+            <tr key={s.id ?? s.peer}>
+              <td>
+                <PeerId id={s.peer} /> <span class="muted">({s.role})</span>
+              </td>
+              <td>{s.method}</td>
+              <td>{s.epoch}</td>
+              <td>{time(s.establishedAt)}</td>
+              <td>{ago(s.lastActivityAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       </section>
 
       <section aria-labelledby="connect-title">
