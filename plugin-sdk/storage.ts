@@ -10,6 +10,14 @@ export interface Collection<T> {
   commit(): Promise<void>;
   /** Replaces the document and commits. */
   replace(next: T): Promise<void>;
+  /**
+   * Says this holder is done with the collection. Once every holder of the same collection has closed it,
+   * pending writes are flushed and the in-memory copy is dropped: the next `collection(name)` reads the file
+   * again. Shards that are touched rarely (old inbox pages, settled history) should be closed so that a
+   * long-running node does not keep its whole history in memory. Idempotent; any other use of a closed
+   * handle throws `OR_ERR_STORAGE_CLOSED`.
+   */
+  close(): Promise<void>;
 }
 
 export interface PluginStorage {

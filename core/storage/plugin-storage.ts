@@ -1,23 +1,36 @@
 import { readdir, rm, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Collection, PluginStorage } from '@openred/plugin-sdk';
-import { ValidationError } from '../errors.js';
+import { OpenRedError, ValidationError } from '../errors.js';
 import { CoalescingDb } from './coalescing-db.js';
 import { DurableJsonFile } from './durable-json-file.js';
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
+/** One open collection: its database and how many handles hold it. */
+interface OpenCollection {
+  db: Promise<CoalescingDb<object>>;
+  holders: number;
+}
+
 /**
- * The kernel's implementation of `ctx.storage`: `<dataDir>/plugins/<plugin>/<collection>.json`. Open
- * collections are shared across a plugin's generations, so a hot reload keeps the data in memory and
- * pending writes are never lost between versions.
+ * The kernel's implementation of `ctx.storage`: `<dataDir>/plugins/<plugin>/<collection>.json`. Each
+ * `collection()` call returns a handle and counts one holder; an open collection is shared by all its holders
+ * (also across a plugin's generations, so a hot reload keeps the data in memory and pending writes are never
+ * lost between versions). When the last holder closes it, its writes are flushed and it is forgotten, so a
+ * plugin can bound its memory by closing shards it no longer uses.
  */
 export class PluginStorageRoot {
   readonly #root: string;
-  readonly #open = new Map<string, Promise<CoalescingDb<object>>>();
+  readonly #open = new Map<string, OpenCollection>();
 
   constructor(dataDir: string) {
     this.#root = join(dataDir, 'plugins');
+  }
+
+  /** How many collections are in memory (all plugins). */
+  get openCount(): number {
+    return this.#open.size;
   }
 
   forPlugin(plugin: string): PluginStorage {
@@ -28,9 +41,9 @@ export class PluginStorageRoot {
       collection: async <T extends object>(name: string, defaults: T): Promise<Collection<T>> => {
         checkName(name);
         const key = `${plugin}/${name}`;
-        let db = this.#open.get(key);
-        if (!db) {
-          db = (async () => {
+        let entry = this.#open.get(key);
+        if (!entry) {
+          const db = (async () => {
             await mkdir(filesDir, { recursive: true, mode: 0o700 });
             const c = new CoalescingDb<object>(
               new DurableJsonFile<object>(join(dir, `${name}.json`)),
@@ -39,20 +52,22 @@ export class PluginStorageRoot {
             await c.load();
             return c;
           })();
-          this.#open.set(key, db);
-          db.catch(() => this.#open.delete(key));
+          const opened: OpenCollection = { db, holders: 0 };
+          entry = opened;
+          this.#open.set(key, opened);
+          db.catch(() => {
+            if (this.#open.get(key) === opened) this.#open.delete(key);
+          });
         }
-        const opened = (await db) as unknown as CoalescingDb<T>;
-        return {
-          get data() {
-            return opened.data;
-          },
-          commit: () => opened.commit(),
-          replace: async (next: T) => {
-            opened.low.data = next;
-            await opened.commit();
-          },
-        };
+        entry.holders++;
+        let db: CoalescingDb<T>;
+        try {
+          db = (await entry.db) as unknown as CoalescingDb<T>;
+        } catch (err) {
+          entry.holders--;
+          throw err;
+        }
+        return this.#handle(key, entry, db);
       },
       list: async () => {
         try {
@@ -64,17 +79,45 @@ export class PluginStorageRoot {
       drop: async (name: string) => {
         checkName(name);
         const key = `${plugin}/${name}`;
-        const db = this.#open.get(key);
-        if (db) await (await db).flush();
+        const entry = this.#open.get(key);
+        if (entry) await (await entry.db).flush();
         this.#open.delete(key);
         await rm(join(dir, `${name}.json`), { force: true });
       },
     };
   }
 
+  #handle<T>(key: string, entry: OpenCollection, db: CoalescingDb<T>): Collection<T> {
+    let closed = false;
+    const live = (): CoalescingDb<T> => {
+      if (closed)
+        throw new OpenRedError('OR_ERR_STORAGE_CLOSED', `collection ${key} was closed by this holder`);
+      return db;
+    };
+    return {
+      get data() {
+        return live().data;
+      },
+      commit: async () => live().commit(),
+      replace: async (next: T) => {
+        const d = live();
+        d.low.data = next;
+        await d.commit();
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        entry.holders--;
+        // Flushed before it is forgotten, so a reopen reads what every holder committed.
+        await db.flush();
+        if (entry.holders === 0 && this.#open.get(key) === entry) this.#open.delete(key);
+      },
+    };
+  }
+
   /** Waits until every pending write of every plugin is on disk (shutdown). */
   async flush(): Promise<void> {
-    await Promise.all([...this.#open.values()].map(async (db) => (await db).flush()));
+    await Promise.all([...this.#open.values()].map(async (e) => (await e.db).flush()));
   }
 }
 

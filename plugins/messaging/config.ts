@@ -13,6 +13,12 @@ export const configSchema = {
     maxQueuedPerPeer: { type: 'integer', minimum: 1, default: 10000 },
     /** Messages per storage shard. Read when the inbox/outbox is first created; later changes are ignored. */
     shardSize: { type: 'integer', minimum: 10, maximum: 10000, default: 250 },
+    /**
+     * Inbox and outbox shards each kept in memory when idle (least recently used are closed). Shards in use,
+     * and outbox shards with queued messages, stay open regardless. Memory is about shardSize × message size
+     * per shard.
+     */
+    openShards: { type: 'integer', minimum: 1, maximum: 10000, default: 32 },
     /** Deliveries in flight per peer. */
     window: { type: 'integer', minimum: 1, maximum: 256, default: 32 },
     /** How often (real milliseconds) the outbox looks for retries that are due. */

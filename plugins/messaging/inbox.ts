@@ -1,4 +1,6 @@
 import { errors, type Collection, type PluginStorage } from '@openred/plugin-sdk';
+import { IdDirectory } from './id-directory.js';
+import { ShardCache } from './shard-cache.js';
 
 /** One received message as stored. */
 export interface InboxEntry {
@@ -51,7 +53,13 @@ interface InboxIndex {
   peers: Record<string, PeerInfo>;
 }
 
-type Shard = Collection<{ messages: InboxEntry[] }>;
+interface ShardLocation {
+  peer: string;
+  info: ShardInfo;
+}
+
+type ShardDoc = { messages: InboxEntry[] };
+type Shard = Collection<ShardDoc>;
 
 export interface InboxQuery {
   peer?: string;
@@ -68,32 +76,54 @@ export interface InboxQuery {
  *                                    sorted by seq (N = shard_size, fixed when the inbox is created).
  * A peer's messages are kept in the sender's sequence order, so a message that arrives late (retried) lands in
  * its place. De-duplication looks in the one shard a message's seq designates, so it costs the same at 100
- * messages or 10 million.
+ * messages or 10 million. Only the index and a bounded number of shards are kept in memory (ShardCache).
  */
 export class Inbox {
-  readonly #storage: PluginStorage;
   readonly #index: Collection<InboxIndex>;
   readonly #maxInbox: () => number;
-  readonly #shards = new Map<string, Promise<Shard>>();
+  readonly #shards: ShardCache<ShardDoc>;
   /** peer/id → write in progress: a duplicate must not be acknowledged before the original is on disk. */
   readonly #pending = new Map<string, Promise<unknown>>();
-  /** id → shard names, built on first use by mark-read/delete (it reads every shard once). */
-  #ids: Map<string, Array<{ peer: string; info: ShardInfo }>> | undefined;
+  /** Which shards may hold an id: built on first use by mark-read/delete/get (it reads every shard once). */
+  #ids: IdDirectory<ShardLocation> | undefined;
+  /** One location object per shard: the id directory groups ids by location identity. */
+  readonly #locations = new WeakMap<ShardInfo, ShardLocation>();
 
-  private constructor(storage: PluginStorage, index: Collection<InboxIndex>, maxInbox: () => number) {
-    this.#storage = storage;
+  private constructor(
+    storage: PluginStorage,
+    index: Collection<InboxIndex>,
+    maxInbox: () => number,
+    openShards: number,
+  ) {
     this.#index = index;
     this.#maxInbox = maxInbox;
+    this.#shards = new ShardCache<ShardDoc>(storage, {
+      defaults: () => ({ messages: [] }),
+      capacity: openShards,
+    });
   }
 
-  static async open(storage: PluginStorage, options: { shardSize: number; maxInbox: () => number }) {
+  static async open(
+    storage: PluginStorage,
+    options: { shardSize: number; maxInbox: () => number; openShards?: number },
+  ) {
     const index = await storage.collection<InboxIndex>('inbox-index', {
       v: 1,
       shard_size: options.shardSize,
       total: 0,
       peers: {},
     });
-    return new Inbox(storage, index, options.maxInbox);
+    return new Inbox(storage, index, options.maxInbox, options.openShards ?? 64);
+  }
+
+  /** Shards held in memory right now. */
+  get openShards(): number {
+    return this.#shards.size;
+  }
+
+  /** Closes the shards as soon as nothing uses them (the plugin is unloading). */
+  retire(): void {
+    this.#shards.retire();
   }
 
   get total(): number {
@@ -125,8 +155,18 @@ export class Inbox {
     m: IncomingMessage,
     now: number,
   ): Promise<{ status: 'stored' | 'duplicate'; entry: InboxEntry }> {
+    const block = this.#blockOf(m.seq);
+    this.#register(from, m.stream, block);
+    return this.#shards.use(shardName(from, m.stream, block), (shard) => this.#store(shard, from, m, now));
+  }
+
+  async #store(
+    shard: Shard,
+    from: string,
+    m: IncomingMessage,
+    now: number,
+  ): Promise<{ status: 'stored' | 'duplicate'; entry: InboxEntry }> {
     const key = `${from}/${m.id}`;
-    const shard = await this.#shard(from, m.stream, this.#blockOf(m.seq), true);
     const list = shard.data.messages;
     const pos = lowerBound(list, m.seq);
     const atSeq = list[pos];
@@ -172,7 +212,7 @@ export class Inbox {
     } finally {
       if (this.#pending.get(key) === write) this.#pending.delete(key);
     }
-    this.#ids?.set(entry.id, [...(this.#ids.get(entry.id) ?? []), { peer: from, info }]);
+    this.#ids?.add(entry.id, this.#location(from, info));
     return { status: 'stored', entry };
   }
 
@@ -231,7 +271,11 @@ export class Inbox {
   /** One message by id (and peer, when two peers used the same id). */
   async get(id: string, peer?: string): Promise<InboxView | undefined> {
     const found = await this.#locate(id, peer);
-    return found ? view(found.entry) : undefined;
+    if (!found) return undefined;
+    return this.#shards.use(found.name, (shard) => {
+      const entry = findLive(shard, id);
+      return entry ? view(entry) : undefined;
+    });
   }
 
   async #update(
@@ -239,32 +283,48 @@ export class Inbox {
     peer: string | undefined,
     change: (e: InboxEntry, info: ShardInfo) => boolean,
   ): Promise<{ changed: string[]; missing: string[] }> {
-    const changed: string[] = [];
-    const missing: string[] = [];
-    const dirty = new Set<Shard>();
-    for (const id of new Set(ids)) {
+    const unique = [...new Set(ids)];
+    const changed = new Set<string>();
+    const located = new Set<string>();
+    const byShard = new Map<string, { info: ShardInfo; ids: string[] }>();
+    for (const id of unique) {
       const found = await this.#locate(id, peer);
-      if (!found) {
-        missing.push(id);
-        continue;
-      }
-      if (change(found.entry, found.info)) {
-        changed.push(id);
-        dirty.add(found.shard);
-      }
+      if (!found) continue;
+      located.add(id);
+      const group = byShard.get(found.name) ?? { info: found.info, ids: [] };
+      group.ids.push(id);
+      byShard.set(found.name, group);
     }
-    if (dirty.size > 0) await Promise.all([...[...dirty].map((s) => s.commit()), this.#index.commit()]);
-    return { changed, missing };
+    // One shard at a time, so a large batch never holds more than one extra shard in memory.
+    for (const [name, group] of byShard) {
+      await this.#shards.use(name, async (shard) => {
+        let dirty = false;
+        for (const id of group.ids) {
+          const entry = findLive(shard, id);
+          if (entry && change(entry, group.info)) {
+            changed.add(id);
+            dirty = true;
+          }
+        }
+        if (dirty) await Promise.all([shard.commit(), this.#index.commit()]);
+      });
+    }
+    return {
+      changed: unique.filter((id) => changed.has(id)),
+      missing: unique.filter((id) => !located.has(id)),
+    };
   }
 
+  /** The shard holding the live message `id` (from `peer` if given); throws if several peers used that id. */
   async #locate(id: string, peer: string | undefined) {
-    const ids = await this.#idMap();
-    const hits: Array<{ shard: Shard; entry: InboxEntry; info: ShardInfo }> = [];
-    for (const loc of ids.get(id) ?? []) {
+    const ids = await this.#idDirectory();
+    const hits: Array<{ name: string; info: ShardInfo }> = [];
+    for (const loc of ids.candidates(id)) {
       if (peer && loc.peer !== peer) continue;
-      const shard = await this.#shard(loc.peer, loc.info.stream, loc.info.block, false);
-      const entry = shard.data.messages.find((e) => e.id === id && !e.deleted);
-      if (entry) hits.push({ shard, entry, info: loc.info });
+      const name = shardName(loc.peer, loc.info.stream, loc.info.block);
+      if (await this.#shards.use(name, (shard) => findLive(shard, id) !== undefined)) {
+        hits.push({ name, info: loc.info });
+      }
     }
     if (hits.length > 1) {
       throw errors.conflict('OR_ERR_AMBIGUOUS_ID', `several peers sent a message ${id}: name the peer`);
@@ -272,18 +332,24 @@ export class Inbox {
     return hits[0];
   }
 
-  async #idMap(): Promise<Map<string, Array<{ peer: string; info: ShardInfo }>>> {
+  #location(peer: string, info: ShardInfo): ShardLocation {
+    let location = this.#locations.get(info);
+    if (!location) this.#locations.set(info, (location = { peer, info }));
+    return location;
+  }
+
+  async #idDirectory(): Promise<IdDirectory<ShardLocation>> {
     if (this.#ids) return this.#ids;
-    const map = new Map<string, Array<{ peer: string; info: ShardInfo }>>();
+    const directory = new IdDirectory<ShardLocation>();
     for (const [peer, p] of Object.entries(this.#index.data.peers)) {
       for (const info of p.shards) {
-        const shard = await this.#shard(peer, info.stream, info.block, false);
-        for (const e of shard.data.messages) {
-          if (!e.deleted) map.set(e.id, [...(map.get(e.id) ?? []), { peer, info }]);
-        }
+        const location = this.#location(peer, info);
+        await this.#shards.use(shardName(peer, info.stream, info.block), (shard) => {
+          for (const e of shard.data.messages) if (!e.deleted) directory.add(e.id, location);
+        });
       }
     }
-    return (this.#ids ??= map);
+    return (this.#ids ??= directory);
   }
 
   async *#entries(peer: string, q: InboxQuery): AsyncGenerator<InboxEntry> {
@@ -292,30 +358,21 @@ export class Inbox {
     for (const info of [...p.shards]) {
       if (info.count === 0 || (q.since !== undefined && info.max_at < q.since)) continue;
       if (q.unread && info.unread === 0) continue;
-      const shard = await this.#shard(peer, info.stream, info.block, false);
-      for (const e of shard.data.messages) {
-        if (e.deleted || (q.since !== undefined && e.received_at < q.since)) continue;
-        if (q.unread && e.read_at !== null) continue;
-        yield e;
-      }
+      // Copied out of the shard, so the shard is not held open while the caller pages.
+      const selected = await this.#shards.use(shardName(peer, info.stream, info.block), (shard) =>
+        shard.data.messages.filter(
+          (e) =>
+            !e.deleted &&
+            (q.since === undefined || e.received_at >= q.since) &&
+            (!q.unread || e.read_at === null),
+        ),
+      );
+      yield* selected;
     }
   }
 
   #blockOf(seq: number): number {
     return Math.floor(seq / this.#index.data.shard_size);
-  }
-
-  async #shard(peer: string, stream: string, block: number, create: boolean): Promise<Shard> {
-    const name = `in.${peer}.${stream}.${block}`;
-    let shard = this.#shards.get(name);
-    if (!shard) {
-      shard = this.#storage.collection(name, { messages: [] as InboxEntry[] });
-      this.#shards.set(name, shard);
-      shard.catch(() => this.#shards.delete(name));
-    }
-    const opened = await shard;
-    if (create) this.#register(peer, stream, block);
-    return opened;
   }
 
   #register(peer: string, stream: string, block: number): void {
@@ -341,6 +398,14 @@ export class Inbox {
     info.unread--;
     this.#index.data.total--;
   }
+}
+
+function shardName(peer: string, stream: string, block: number): string {
+  return `in.${peer}.${stream}.${block}`;
+}
+
+function findLive(shard: Shard, id: string): InboxEntry | undefined {
+  return shard.data.messages.find((e) => e.id === id && !e.deleted);
 }
 
 function lowerBound(list: InboxEntry[], seq: number): number {

@@ -41,8 +41,12 @@ export default definePlugin({
     const inbox = await Inbox.open(ctx.storage, {
       shardSize: config.shardSize,
       maxInbox: () => config.maxInbox,
+      openShards: config.openShards,
     });
-    const outbox = await Outbox.open(ctx.storage, { shardSize: config.shardSize });
+    const outbox = await Outbox.open(ctx.storage, {
+      shardSize: config.shardSize,
+      openShards: config.openShards,
+    });
     const delivery = new Delivery({
       outbox,
       peers: ctx.peers,
@@ -191,6 +195,8 @@ export default definePlugin({
 
     ctx.onTeardown(() => {
       delivery.stop();
+      inbox.retire();
+      outbox.retire();
       if (active.get(ctx.storage.dir) === delivery) active.delete(ctx.storage.dir);
     });
     active.get(ctx.storage.dir)?.stop();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type Collection, type PluginStorage } from '@openred/plugin-sdk';
+import { ShardCache } from './shard-cache.js';
 
 export type OutboxState = 'queued' | 'delivered' | 'failed';
 
@@ -40,27 +41,40 @@ interface OutboxIndex {
   blocks: Record<string, BlockInfo>;
 }
 
-type Block = Collection<{ messages: OutboxEntry[] }>;
+type BlockDoc = { messages: OutboxEntry[] };
 
 /**
  * The outbox: `outbox-index` (counters, per-peer sequence numbers) and `out.<block>` shards of at most
  * shard_size messages in sending order. Every state change rewrites one shard and the small index, so the
  * cost of sending does not grow with the history. Queued messages are also held in per-peer queues (sorted
- * by seq) for the delivery loop; entries are shared with the shards, so a change is a change on both.
+ * by seq) for the delivery loop; entries are shared with the shards, so a change is a change on both. That is
+ * why a shard with queued messages (and the one being filled) stays open; settled shards are closed once more
+ * than `openShards` are open.
  */
 export class Outbox {
   readonly #storage: PluginStorage;
   readonly #index: Collection<OutboxIndex>;
-  readonly #blocks = new Map<number, Promise<Block>>();
+  readonly #blocks: ShardCache<BlockDoc>;
   readonly #queues = new Map<string, OutboxEntry[]>();
 
-  private constructor(storage: PluginStorage, index: Collection<OutboxIndex>) {
+  private constructor(storage: PluginStorage, index: Collection<OutboxIndex>, openShards: number) {
     this.#storage = storage;
     this.#index = index;
+    this.#blocks = new ShardCache<BlockDoc>(storage, {
+      defaults: () => ({ messages: [] }),
+      capacity: openShards,
+      pinned: (name) => {
+        const b = Number(name.slice('out.'.length));
+        return b >= this.#blockOf(this.#index.data.next_n) || (this.#index.data.blocks[b]?.queued ?? 0) > 0;
+      },
+    });
   }
 
   /** Opens the outbox and reloads every message still queued (after a restart they are sent again). */
-  static async open(storage: PluginStorage, options: { shardSize: number }): Promise<Outbox> {
+  static async open(
+    storage: PluginStorage,
+    options: { shardSize: number; openShards?: number },
+  ): Promise<Outbox> {
     const index = await storage.collection<OutboxIndex>('outbox-index', {
       v: 1,
       shard_size: options.shardSize,
@@ -68,13 +82,24 @@ export class Outbox {
       peers: {},
       blocks: {},
     });
-    const outbox = new Outbox(storage, index);
+    const outbox = new Outbox(storage, index, options.openShards ?? 64);
     for (const [block, info] of Object.entries(index.data.blocks)) {
       if (info.queued === 0) continue;
-      const shard = await outbox.#block(Number(block));
-      for (const e of shard.data.messages) if (e.state === 'queued') outbox.#enqueue(e);
+      await outbox.#blocks.use(blockName(Number(block)), (shard) => {
+        for (const e of shard.data.messages) if (e.state === 'queued') outbox.#enqueue(e);
+      });
     }
     return outbox;
+  }
+
+  /** Shards held in memory right now. */
+  get openShards(): number {
+    return this.#blocks.size;
+  }
+
+  /** Closes the shards as soon as nothing uses them (the plugin is unloading). */
+  retire(): void {
+    this.#blocks.retire();
   }
 
   /** Persists a new message; resolves once it is on disk. */
@@ -107,7 +132,15 @@ export class Outbox {
       failed_at: null,
     };
     const blockNo = this.#blockOf(n);
-    const block = await this.#block(blockNo);
+    await this.#blocks.use(blockName(blockNo), (block) => this.#store(block, entry, blockNo, now));
+    // Queued for delivery only now: sent before its sequence number is on disk, a crash would hand that
+    // number to the next message, which the receiver would refuse as a conflict.
+    this.#enqueue(entry);
+    return entry;
+  }
+
+  async #store(block: Collection<BlockDoc>, entry: OutboxEntry, blockNo: number, now: number) {
+    const idx = this.#index.data;
     block.data.messages.push(entry);
     const info = (idx.blocks[blockNo] ??= { queued: 0, delivered: 0, failed: 0, last_at: now });
     info.queued++;
@@ -121,10 +154,6 @@ export class Outbox {
       info.queued--;
       throw errors.unavailable('OR_ERR_OUTBOX_STORAGE', `could not store the message: ${String(err)}`);
     }
-    // Queued for delivery only now: sent before its sequence number is on disk, a crash would hand that
-    // number to the next message, which the receiver would refuse as a conflict.
-    this.#enqueue(entry);
-    return entry;
   }
 
   /** Peers with queued messages. */
@@ -171,18 +200,20 @@ export class Outbox {
     const found: OutboxEntry[] = [];
     for (const [blockNo, info] of Object.entries(this.#index.data.blocks)) {
       if (info.failed === 0) continue;
-      const block = await this.#block(Number(blockNo));
-      for (const e of block.data.messages) {
-        if (e.state !== 'failed' || !wanted.has(e.id)) continue;
-        info.failed--;
-        info.queued++;
-        info.last_at = Math.max(info.last_at, now);
-        e.state = 'queued';
-        e.attempts = 0;
-        e.failed_at = null;
-        this.#enqueue(e);
-        found.push(e);
-      }
+      await this.#blocks.use(blockName(Number(blockNo)), (block) => {
+        for (const e of block.data.messages) {
+          if (e.state !== 'failed' || !wanted.has(e.id)) continue;
+          // Queued again, so this shard is pinned before the callback ends and its entries stay the live ones.
+          info.failed--;
+          info.queued++;
+          info.last_at = Math.max(info.last_at, now);
+          e.state = 'queued';
+          e.attempts = 0;
+          e.failed_at = null;
+          this.#enqueue(e);
+          found.push(e);
+        }
+      });
     }
     await this.persist(found);
     return found;
@@ -193,7 +224,7 @@ export class Outbox {
     if (entries.length === 0) return;
     const blocks = new Set(entries.map((e) => this.#blockOf(e.n)));
     await Promise.all([
-      ...[...blocks].map(async (b) => (await this.#block(b)).commit()),
+      ...[...blocks].map((b) => this.#blocks.use(blockName(b), (block) => block.commit())),
       this.#index.commit(),
     ]);
   }
@@ -212,18 +243,21 @@ export class Outbox {
       .sort((a, b) => b - a);
     for (const b of blocks) {
       if (q.state && this.#index.data.blocks[b]![q.state] === 0) continue;
-      const block = await this.#block(b);
-      const list = block.data.messages;
-      for (let i = list.length - 1; i >= 0; i--) {
-        const e = list[i]!;
-        if ((q.peer && e.to !== q.peer) || (q.state && e.state !== q.state)) continue;
-        if (skipped < q.offset) {
-          skipped++;
-          continue;
+      const more = await this.#blocks.use(blockName(b), (block) => {
+        const list = block.data.messages;
+        for (let i = list.length - 1; i >= 0; i--) {
+          const e = list[i]!;
+          if ((q.peer && e.to !== q.peer) || (q.state && e.state !== q.state)) continue;
+          if (skipped < q.offset) {
+            skipped++;
+            continue;
+          }
+          if (out.length === q.limit) return true;
+          out.push(outboxView(e));
         }
-        if (out.length === q.limit) return { messages: out, more: true };
-        out.push(outboxView(e));
-      }
+        return false;
+      });
+      if (more) return { messages: out, more: true };
     }
     return { messages: out, more: false };
   }
@@ -237,8 +271,8 @@ export class Outbox {
       if (b >= current || info.queued > 0 || now - info.last_at < retentionMs) continue;
       delete this.#index.data.blocks[key];
       await this.#index.commit();
-      this.#blocks.delete(b);
-      await this.#storage.drop(`out.${b}`);
+      await this.#blocks.forget(blockName(b));
+      await this.#storage.drop(blockName(b));
       dropped++;
     }
     return dropped;
@@ -246,16 +280,6 @@ export class Outbox {
 
   #blockOf(n: number): number {
     return Math.floor(n / this.#index.data.shard_size);
-  }
-
-  #block(b: number): Promise<Block> {
-    let block = this.#blocks.get(b);
-    if (!block) {
-      block = this.#storage.collection(`out.${b}`, { messages: [] as OutboxEntry[] });
-      this.#blocks.set(b, block);
-      block.catch(() => this.#blocks.delete(b));
-    }
-    return block;
   }
 
   #enqueue(e: OutboxEntry): void {
@@ -291,4 +315,8 @@ export function outboxView(e: OutboxEntry): OutboxView {
     delivered_at: e.delivered_at,
     failed_at: e.failed_at,
   };
+}
+
+function blockName(b: number): string {
+  return `out.${b}`;
 }

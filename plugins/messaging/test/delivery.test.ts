@@ -51,7 +51,7 @@ function setup(overrides: Partial<MessagingConfig> = {}, storage = new MemorySto
   } as MessagingConfig;
   const peers = new FakePeers();
   const make = async (s = storage) => {
-    const outbox = await Outbox.open(s, { shardSize: 5 });
+    const outbox = await Outbox.open(s, { shardSize: 5, openShards: config.openShards });
     const log = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => log };
     const delivery = new Delivery({ outbox, peers, clock, events: bus, log, config, random: () => 0.5 });
     return { outbox, delivery };
@@ -194,5 +194,36 @@ describe('messaging: outbox and delivery', () => {
       expect(err).to.include({ code: 'OR_ERR_OUTBOX_STORAGE' });
     }
     expect(outbox.queued(C)).to.deep.equal([]);
+  });
+
+  it('settled shards are closed beyond openShards; shards with queued messages stay open', async () => {
+    const t = setup({ openShards: 1 });
+    const { outbox, delivery } = await t.make();
+    const outShards = () => t.storage.openNames().filter((n) => n.startsWith('out.'));
+    const sent = [];
+    for (let i = 0; i < 20; i++) sent.push(await outbox.add(i % 4 ? B : C, `m${i}`, 'text/plain', 1, 100));
+    // n = 1..20 in shards of 5: blocks 0..4, all holding queued messages, so none may be closed.
+    expect(outShards()).to.have.length(5);
+    t.peers.answer = (peer, b) =>
+      peer === C
+        ? { status: 400, body: { error: { code: 'OR_ERR_VALIDATION', message: 'no' } } }
+        : { status: 200, body: { status: 'stored', seq: b.seq } };
+    delivery.kick();
+    for (let i = 0; i < 40 && outbox.peers().length > 0; i++) await settle();
+    expect(outbox.peers()).to.deep.equal([]);
+    // Only the shard being filled is left: settled ones were closed after their last write.
+    expect(outShards()).to.deep.equal(['out.4']);
+    // A failed message in a closed shard can still be retried; its shard is reopened and kept while queued.
+    const failedIds = sent.filter((e) => e.to === C).map((e) => e.id);
+    t.peers.answer = (_p, b) => ({ status: 200, body: { status: 'stored', seq: b.seq } });
+    const requeued = await outbox.requeue(failedIds, 2);
+    expect(requeued.map((e) => e.id)).to.deep.equal(failedIds);
+    expect(outShards().length).to.be.greaterThan(1);
+    delivery.kick();
+    for (let i = 0; i < 40 && outbox.peers().length > 0; i++) await settle();
+    expect(outShards()).to.deep.equal(['out.4']);
+    const restarted = await Outbox.open(t.storage.restart(), { shardSize: 5 });
+    const listed = await restarted.list({ limit: 100, offset: 0 });
+    expect(listed.messages.map((m) => m.state)).to.deep.equal(Array(20).fill('delivered'));
   });
 });

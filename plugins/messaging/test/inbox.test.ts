@@ -160,4 +160,67 @@ describe('messaging: inbox', () => {
     expect(Math.max(...sizes)).to.be.at.most(100);
     expect(storage.persisted.get('inbox-index')!.length).to.be.below(3000);
   });
+
+  describe('memory stays bounded as the history grows', () => {
+    const shardsOpen = (storage: MemoryStorage) =>
+      storage.openNames().filter((n) => n.startsWith('in.')).length;
+
+    it('keeps at most openShards idle shards in memory, and finds everything again from disk', async () => {
+      const storage = new MemoryStorage();
+      const inbox = await Inbox.open(storage, { shardSize: 10, maxInbox: () => 1e6, openShards: 3 });
+      let t = 0;
+      for (let seq = 1; seq <= 100; seq++) {
+        await inbox.receive(PEER, msg(seq), ++t);
+        await inbox.receive(OTHER, msg(seq, { id: `other-${seq}` }), ++t);
+      }
+      expect(shardsOpen(storage)).to.be.at.most(3);
+      expect(inbox.openShards).to.be.at.most(3);
+      // A late duplicate of a message whose shard was closed long ago is still recognised.
+      expect((await inbox.receive(PEER, msg(4), ++t)).status).to.equal('duplicate');
+      expect(inbox.total).to.equal(200);
+      // By id, across closed shards: the id directory and the shards reopened on demand.
+      expect(await inbox.markRead(['message-2', 'other-95', 'missing-1'], undefined, ++t)).to.deep.equal({
+        changed: ['message-2', 'other-95'],
+        missing: ['missing-1'],
+      });
+      expect(await inbox.delete(['message-55'], PEER)).to.deep.equal({
+        changed: ['message-55'],
+        missing: [],
+      });
+      expect(await inbox.get('other-3')).to.include({ id: 'other-3', from: OTHER, seq: 3 });
+      expect(await inbox.get('message-55')).to.equal(undefined);
+      const listed = await inbox.list({ ...all, peer: PEER });
+      expect(listed.messages.map((m) => m.seq)).to.deep.equal(
+        [...Array(100).keys()].map((i) => i + 1).filter((s) => s !== 55),
+      );
+      expect(shardsOpen(storage)).to.be.at.most(3);
+      // Every change reached the disk before its shard was closed.
+      const reopened = await Inbox.open(storage.restart(), { shardSize: 10, maxInbox: () => 1e6 });
+      expect(reopened.stats()).to.deep.include({ total: 199, unread: 197 });
+      expect(await reopened.get('message-2')).to.have.property('read_at', 202);
+    });
+
+    it('never closes a shard under a write in progress, even with room for one shard only', async () => {
+      const storage = new MemoryStorage();
+      const inbox = await Inbox.open(storage, { shardSize: 5, maxInbox: () => 1e6, openShards: 1 });
+      const results = await Promise.all(
+        [...Array(40).keys()].map((i) => inbox.receive(i % 2 ? PEER : OTHER, msg(i + 1), i)),
+      );
+      expect(results.every((r) => r.status === 'stored')).to.equal(true);
+      expect(shardsOpen(storage)).to.be.at.most(1);
+      const reopened = await Inbox.open(storage.restart(), { shardSize: 5, maxInbox: () => 1e6 });
+      expect(reopened.total).to.equal(40);
+      expect((await reopened.list(all)).messages).to.have.length(40);
+    });
+
+    it('closes its shards when retired (plugin unload)', async () => {
+      const storage = new MemoryStorage();
+      const inbox = await Inbox.open(storage, { shardSize: 5, maxInbox: () => 1e6, openShards: 10 });
+      for (let seq = 1; seq <= 30; seq++) await inbox.receive(PEER, msg(seq), seq);
+      expect(shardsOpen(storage)).to.equal(7); // seq 1..30 → blocks 0..6
+      inbox.retire();
+      await new Promise((r) => setImmediate(r));
+      expect(shardsOpen(storage)).to.equal(0);
+    });
+  });
 });

@@ -31,6 +31,7 @@ class GatedStorage extends MemoryStorage {
         return inner.commit();
       },
       replace: (next: T) => inner.replace(next),
+      close: () => inner.close(),
     };
   }
 }

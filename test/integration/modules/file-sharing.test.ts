@@ -372,6 +372,7 @@ function memoryStorage(): PluginStorage {
         },
         commit: async () => undefined,
         replace: async (next: T) => void docs.set(name, next),
+        close: async () => undefined,
       };
     },
     list: async () => [...docs.keys()],

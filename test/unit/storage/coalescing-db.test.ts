@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Adapter } from 'lowdb';
@@ -162,6 +162,48 @@ describe('storage/coalescing-db', () => {
       expect(await root.forPlugin('a').list()).to.deep.equal(['c']);
       await root.forPlugin('a').drop('c');
       expect(await root.forPlugin('a').list()).to.deep.equal([]);
+    });
+
+    it('a collection is forgotten only when its last holder closes it, after its writes are flushed', async () => {
+      const root = new PluginStorageRoot(dir);
+      const storage = root.forPlugin('a');
+      const first = await storage.collection('shard', { items: [] as number[] });
+      const second = await storage.collection('shard', { items: [] as number[] });
+      first.data.items.push(1);
+      void first.commit();
+      await first.close();
+      expect(root.openCount).to.equal(1); // `second` still holds it: same live document
+      expect(second.data.items).to.deep.equal([1]);
+      second.data.items.push(2);
+      void second.commit(); // not awaited: close must flush it
+      await second.close();
+      expect(root.openCount).to.equal(0);
+      const file = join(dir, 'plugins', 'a', 'shard.json');
+      expect(JSON.parse(await readFile(file, 'utf8'))).to.deep.equal({ items: [1, 2] });
+      // Reopened from disk: an edit of the file between is seen, which proves the memory copy was dropped.
+      await writeFile(file, JSON.stringify({ items: [7] }));
+      const again = await storage.collection('shard', { items: [] as number[] });
+      expect(again.data.items).to.deep.equal([7]);
+      await again.close();
+    });
+
+    it('a closed handle refuses use with OR_ERR_STORAGE_CLOSED; closing twice counts once', async () => {
+      const root = new PluginStorageRoot(dir);
+      const storage = root.forPlugin('a');
+      const keeper = await storage.collection('c', { n: 0 });
+      const done = await storage.collection('c', { n: 0 });
+      await done.close();
+      await done.close();
+      expect(root.openCount).to.equal(1); // the second close did not release `keeper`'s hold
+      expect(() => done.data)
+        .to.throw()
+        .with.property('code', 'OR_ERR_STORAGE_CLOSED');
+      let error: unknown;
+      await done.commit().catch((err: unknown) => (error = err));
+      expect(error).to.have.property('code', 'OR_ERR_STORAGE_CLOSED');
+      expect(keeper.data.n).to.equal(0);
+      await keeper.close();
+      expect(root.openCount).to.equal(0);
     });
 
     it('refuses collection names that could escape the plugin folder', async () => {
