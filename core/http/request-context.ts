@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { OpenRedError } from '../errors.js';
+import { DeadlineQueue, type Deadline } from './deadlines.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -44,6 +45,10 @@ export function requestContext(
   handlerTimeoutMs: number,
   onRequest?: (ctx: Context, startedAt: number) => void,
 ) {
+  const deadlines = new DeadlineQueue(
+    handlerTimeoutMs,
+    () => new OpenRedError('OR_ERR_TIMEOUT', `request took longer than ${handlerTimeoutMs} ms`, 503),
+  );
   return async function requestContextMiddleware(ctx: Context, next: Next): Promise<void> {
     const given = ctx.get('x-request-id');
     const id = REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++lastId).toString(36)}`;
@@ -51,19 +56,15 @@ export function requestContext(
     ctx.set('X-Request-Id', id);
     const started = performance.now();
     onRequest?.(ctx, started);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(new OpenRedError('OR_ERR_TIMEOUT', `request took longer than ${handlerTimeoutMs} ms`, 503)),
-        handlerTimeoutMs,
-      );
-      timer.unref();
-    });
+    // The handler races its deadline: whichever settles this promise first wins (see deadlines.ts).
+    let deadline: Deadline | undefined;
     try {
-      await Promise.race([next(), timeout]);
+      await new Promise<void>((resolve, reject) => {
+        deadline = deadlines.add(started, reject);
+        next().then(resolve, reject);
+      });
     } finally {
-      clearTimeout(timer);
+      deadlines.remove(deadline!);
       const ms = performance.now() - started;
       ctx.state.durationMs = ms;
       if (ms > 1000 || ctx.status >= 500) {

@@ -8,6 +8,9 @@ import { TAG_LENGTH, type CipherMethod } from './cipher-method.js';
 
 type Algo = 'chacha20-poly1305' | 'aes-256-gcm';
 
+/** Shared by every call (read, never written, by node:crypto): one allocation less per message. */
+const TAG_OPTIONS = Object.freeze({ authTagLength: TAG_LENGTH });
+
 function checkSizes(key: Uint8Array, nonce: Uint8Array): void {
   if (key.length !== 32) throw new CryptoError('OR_ERR_BAD_KEY', 'AEAD key must be 32 bytes', 500);
   if (nonce.length !== 12) throw new CryptoError('OR_ERR_BAD_NONCE', 'AEAD nonce must be 12 bytes', 500);
@@ -24,7 +27,7 @@ export function nodeAead(id: string, algorithm: Algo): CipherMethod {
     aad: Uint8Array,
   ): [Buffer, Buffer] {
     checkSizes(key, nonce);
-    const c = createCipheriv(algo, key, nonce, { authTagLength: TAG_LENGTH });
+    const c = createCipheriv(algo, key, nonce, TAG_OPTIONS);
     c.setAAD(aad);
     const head = c.update(plaintext);
     const tail = c.final(); // always empty for these stream-like AEADs
@@ -40,7 +43,7 @@ export function nodeAead(id: string, algorithm: Algo): CipherMethod {
   ): Buffer {
     checkSizes(key, nonce);
     if (tag.length !== TAG_LENGTH) throw new CryptoError('OR_ERR_BAD_TAG', 'authentication failed');
-    const d = createDecipheriv(algo, key, nonce, { authTagLength: TAG_LENGTH });
+    const d = createDecipheriv(algo, key, nonce, TAG_OPTIONS);
     d.setAuthTag(tag);
     d.setAAD(aad);
     const head = d.update(body);

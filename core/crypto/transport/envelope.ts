@@ -50,8 +50,18 @@ export function parseEnvelope(v: unknown, maxCiphertext = 16 * 1024 * 1024): Par
   return { epoch: o.e as number, counter, ct };
 }
 
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** 4 zero bytes || u64be(counter). Below 2^53 written as two 32-bit halves: BigInt writes allocate. */
 export function transportNonce(counter: bigint): Buffer {
-  const b = Buffer.alloc(12);
-  b.writeBigUInt64BE(counter, 4);
+  const b = Buffer.allocUnsafe(12);
+  b.writeUInt32BE(0, 0);
+  if (counter >= 0n && counter <= SAFE) {
+    const v = Number(counter);
+    b.writeUInt32BE(Math.floor(v / 0x1_0000_0000), 4);
+    b.writeUInt32BE(v >>> 0, 8);
+  } else {
+    b.writeBigUInt64BE(counter, 4);
+  }
   return b;
 }

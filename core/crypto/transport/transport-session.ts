@@ -13,6 +13,7 @@
  */
 import { CryptoError } from '../../errors.js';
 import type { Clock } from '../../kernel/clock.js';
+import type { CipherMethod } from '../ciphers/cipher-method.js';
 import type { CipherRegistry } from '../ciphers/registry.js';
 import { toB64u } from '../encoding.js';
 import {
@@ -54,6 +55,8 @@ export interface RawEnvelope {
 interface EpochKey {
   epoch: number;
   methodId: string;
+  /** The registry's method object, looked up once per epoch (the caches are cleared when the registry changes). */
+  method: CipherMethod;
   key: Buffer;
 }
 
@@ -121,7 +124,7 @@ export class TransportSession {
       sessionHash: this.handshakeHash,
     });
     const method = this.#opts.registry.require(methodId);
-    return { epoch, methodId, key: deriveEpochKey(base, epoch, methodId, method.keyLength) };
+    return { epoch, methodId, method, key: deriveEpochKey(base, epoch, methodId, method.keyLength) };
   }
 
   #alive(): void {
@@ -131,7 +134,7 @@ export class TransportSession {
   /** Seals into the JSON envelope `{e, n, ct}` (ct base64url): the form for ordinary request bodies. */
   seal(plaintext: Uint8Array, aad: Uint8Array = EMPTY): Envelope {
     const { epoch, n, k } = this.#next();
-    const ct = this.#opts.registry.require(k.methodId).seal(k.key, transportNonce(n), plaintext, aad);
+    const ct = k.method.seal(k.key, transportNonce(n), plaintext, aad);
     return { e: epoch, n: encodeCounter(n), ct: toB64u(ct) };
   }
 
@@ -139,7 +142,7 @@ export class TransportSession {
   open(envelope: unknown, aad: Uint8Array = EMPTY): Buffer {
     this.#alive();
     const env = parseEnvelope(envelope);
-    return this.#open(env.epoch, env.counter, [env.ct], aad);
+    return this.#open(env.epoch, env.counter, env.ct, aad);
   }
 
   /**
@@ -149,7 +152,7 @@ export class TransportSession {
    */
   sealRaw(plaintext: Uint8Array, aad: Uint8Array = EMPTY): RawEnvelope {
     const { epoch, n, k } = this.#next();
-    const m = this.#opts.registry.require(k.methodId);
+    const m = k.method;
     const nonce = transportNonce(n);
     const ct = m.sealDetached
       ? m.sealDetached(k.key, nonce, plaintext, aad)
@@ -160,18 +163,16 @@ export class TransportSession {
   /** Opens a raw envelope; `ct` may be one buffer (as received) or the parts sealRaw produced. */
   openRaw(raw: RawEnvelope, aad: Uint8Array = EMPTY): Buffer {
     this.#alive();
-    const parts = raw?.ct instanceof Uint8Array ? [raw.ct] : raw?.ct;
+    const ct = raw?.ct;
     const ok =
       Number.isSafeInteger(raw?.e) &&
       raw.e >= 0 &&
       typeof raw.n === 'bigint' &&
       raw.n >= 0n &&
       raw.n <= MAX_COUNTER &&
-      Array.isArray(parts) &&
-      parts.every((p) => p instanceof Uint8Array) &&
-      parts.reduce((s, p) => s + p.length, 0) >= 16;
+      ciphertextLength(ct) >= 16;
     if (!ok) throw new CryptoError('OR_ERR_ENVELOPE_MALFORMED', 'malformed envelope', 400);
-    return this.#open(raw.e, raw.n, parts, aad);
+    return this.#open(raw.e, raw.n, ct, aad);
   }
 
   #next(): { epoch: number; n: bigint; k: EpochKey } {
@@ -187,7 +188,8 @@ export class TransportSession {
     return { epoch, n: this.#counter++, k: this.#sendCache };
   }
 
-  #open(epoch: number, counter: bigint, parts: readonly Uint8Array[], aad: Uint8Array): Buffer {
+  /** `ct` is ciphertext || tag, whole (as received) or in the parts sealRaw produced. */
+  #open(epoch: number, counter: bigint, ct: Uint8Array | readonly Uint8Array[], aad: Uint8Array): Buffer {
     const now = this.#opts.clock.now();
     const { epochSeconds } = this.#opts;
     const cur = epochOf(now, epochSeconds);
@@ -210,15 +212,18 @@ export class TransportSession {
       k = this.#epochKey(this.#receiveKey, epoch);
       this.#recvCache.set(epoch, k);
     }
-    const m = this.#opts.registry.require(k.methodId);
+    const m = k.method;
     const nonce = transportNonce(counter);
     let pt: Buffer;
     try {
-      const [body, tag] = parts as [Uint8Array, Uint8Array | undefined];
-      pt =
-        parts.length === 2 && m.openDetached && tag!.length === 16
-          ? m.openDetached(k.key, nonce, body, tag!, aad)
-          : m.open(k.key, nonce, parts.length === 1 ? body : Buffer.concat(parts), aad);
+      if (ct instanceof Uint8Array) pt = m.open(k.key, nonce, ct, aad);
+      else {
+        const [body, tag] = ct as [Uint8Array, Uint8Array | undefined];
+        pt =
+          ct.length === 2 && m.openDetached && tag!.length === 16
+            ? m.openDetached(k.key, nonce, body, tag!, aad)
+            : m.open(k.key, nonce, ct.length === 1 ? body : Buffer.concat(ct), aad);
+      }
     } catch {
       throw new CryptoError('OR_ERR_BAD_TAG', 'envelope failed authentication', 400);
     }
@@ -236,4 +241,16 @@ export class TransportSession {
     for (const k of this.#recvCache.values()) k.key.fill(0);
     this.#recvCache.clear();
   }
+}
+
+/** Total bytes of a raw envelope's ciphertext, or -1 when it is not bytes (a loop: no closures per message). */
+function ciphertextLength(ct: unknown): number {
+  if (ct instanceof Uint8Array) return ct.length;
+  if (!Array.isArray(ct)) return -1;
+  let n = 0;
+  for (const p of ct as unknown[]) {
+    if (!(p instanceof Uint8Array)) return -1;
+    n += p.length;
+  }
+  return n;
 }

@@ -18,16 +18,21 @@ export interface PeerPoolOptions {
 export class PeerPool {
   readonly #o: PeerPoolOptions;
   readonly #pools = new Map<string, Pool>();
+  /** The most recently used pool: always the last entry of `#pools`, so it is never the one evicted. */
+  #recent: { origin: string; pool: Pool } | undefined;
 
   constructor(options: PeerPoolOptions) {
     this.#o = options;
   }
 
   get(origin: string): Pool {
+    // Most requests go to the peer of the previous request: skip the LRU bookkeeping (two map writes) then.
+    if (this.#recent?.origin === origin) return this.#recent.pool;
     let pool = this.#pools.get(origin);
     if (pool) {
       this.#pools.delete(origin); // LRU: move to the end
       this.#pools.set(origin, pool);
+      this.#recent = { origin, pool };
       return pool;
     }
     pool = new Pool(origin, {
@@ -40,6 +45,7 @@ export class PeerPool {
       pipelining: 1,
     });
     this.#pools.set(origin, pool);
+    this.#recent = { origin, pool };
     while (this.#pools.size > this.#o.maxPeers) {
       const [oldest, p] = this.#pools.entries().next().value as [string, Pool];
       this.#pools.delete(oldest);
@@ -61,6 +67,7 @@ export class PeerPool {
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
+    this.#recent = undefined;
     await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
   }
 }

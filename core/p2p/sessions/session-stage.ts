@@ -6,6 +6,7 @@ import { OpenRedError, UnauthorizedError, ValidationError } from '../../errors.j
 import { describeError } from '../../http/error-handler.js';
 import { exceedsJsonDepth } from '../../http/json-depth.js';
 import type { SessionTable } from './session-table.js';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TransportSession } from '../../crypto/transport/transport-session.js';
 import {
@@ -38,7 +39,9 @@ import {
 export function sessionStage(options: { sessions: SessionTable; log: Logger; maxJsonDepth: number }) {
   const { sessions, log, maxJsonDepth } = options;
   return async function sessionStageMiddleware(ctx: Context, next: Next): Promise<void> {
-    const id = ctx.get(SESSION_HEADER);
+    // Node's own header map (lower-case names), read directly: `ctx.get` goes through two layers of Koa accessors.
+    const headers = ctx.req.headers;
+    const id = header(headers, SESSION_HEADER);
     if (!id)
       throw new UnauthorizedError('peer routes need an established session', 'OR_ERR_SESSION_REQUIRED');
     const session = sessions.get(id);
@@ -47,7 +50,7 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
 
     // Binary envelopes arrive as raw bytes (json-body left them unparsed); the JSON form as a parsed body or,
     // without a body, in a header.
-    const binary = ctx.request.rawBody !== undefined && isSealedType(ctx);
+    const binary = ctx.request.rawBody !== undefined && isSealedType(header(headers, 'content-type'));
     if (!binary && ctx.request.rawBody === undefined && hasBody(ctx)) {
       // A `raw` route's body that is not sealed: it would reach the plugin unauthenticated.
       throw new OpenRedError(
@@ -58,14 +61,20 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
     }
     let counter: number | string | bigint;
     if (binary) {
-      const epoch = Number(decimalHeader(ctx.get(EPOCH_HEADER), 'epoch'));
-      counter = BigInt(decimalHeader(ctx.get(COUNTER_HEADER), 'counter'));
-      const bytes = ctx.get(BODY_HEADER) === 'bytes';
+      const epoch = Number(decimalHeader(header(headers, EPOCH_HEADER), 'epoch'));
+      // The canonical decimal string is what the answer's AAD binds (String(counter)): keep it, parse once.
+      const counterText = decimalHeader(header(headers, COUNTER_HEADER), 'counter');
+      const counterValue = BigInt(counterText);
+      counter = counterText;
+      const bytes = header(headers, BODY_HEADER) === 'bytes';
       if (bytes && !ctx.state.rawBodyAllowed) {
         throw new OpenRedError('OR_ERR_UNSUPPORTED_MEDIA_TYPE', 'this route takes JSON, not bytes', 415);
       }
       const aad = bytes ? bytesRequestAad(ctx.method, ctx.url) : binaryRequestAad(ctx.method, ctx.url);
-      const plaintext = session.transport.openRaw({ e: epoch, n: counter, ct: ctx.request.rawBody! }, aad);
+      const plaintext = session.transport.openRaw(
+        { e: epoch, n: counterValue, ct: ctx.request.rawBody! },
+        aad,
+      );
       if (bytes) {
         const framed = unframeBytes(plaintext);
         if (!framed || !isHeaderMap(framed.headers)) {
@@ -79,7 +88,7 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
         ctx.state.peerHeaders = inner.h ?? {};
       }
     } else {
-      const envelope = ctx.request.body ?? envelopeFromHeader(ctx.get(ENVELOPE_HEADER));
+      const envelope = ctx.request.body ?? envelopeFromHeader(header(headers, ENVELOPE_HEADER));
       const plaintext = session.transport.open(envelope, requestAad(ctx.method, ctx.url)).toString('utf8');
       counter = (envelope as { n: number | string }).n;
       const inner = parseInner(plaintext, maxJsonDepth);
@@ -115,11 +124,13 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
     const answer = Buffer.from(JSON.stringify(reply));
     if (binary) {
       const raw = session.transport.sealRaw(answer, rawResponseAad(ctx.method, ctx.url, counter));
-      ctx.set(SEALED_HEADER, 'raw');
-      ctx.set(EPOCH_HEADER, String(raw.e));
-      ctx.set(COUNTER_HEADER, raw.n.toString());
-      // A plain header, not `ctx.type`: Koa's type setter looks the type up on every call.
-      ctx.set('Content-Type', 'application/octet-stream');
+      // Straight to Node's response (Koa's `ctx.set` adds two accessor layers and a type check per header);
+      // a plain content type, not `ctx.type`, whose setter looks the type up on every call.
+      const res = ctx.res;
+      res.setHeader(SEALED_HEADER, 'raw');
+      res.setHeader(EPOCH_HEADER, String(raw.e));
+      res.setHeader(COUNTER_HEADER, raw.n.toString());
+      res.setHeader('Content-Type', 'application/octet-stream');
       ctx.body = joinParts(raw.ct);
     } else {
       ctx.body = session.transport.seal(answer, responseAad(ctx.method, ctx.url, counter));
@@ -172,7 +183,14 @@ function bindPreSealed(
 }
 
 function hasBody(ctx: Context): boolean {
-  return Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
+  const h = ctx.req.headers;
+  return Number(h['content-length'] || 0) > 0 || header(h, 'transfer-encoding') !== '';
+}
+
+/** A request header as `ctx.get` gives it: the value, or '' when absent. */
+function header(headers: IncomingHttpHeaders, name: string): string {
+  const v = headers[name];
+  return typeof v === 'string' ? v : v === undefined ? '' : v.join(', ');
 }
 
 function isHeaderMap(v: unknown): v is Record<string, string> {
@@ -184,8 +202,10 @@ function isHeaderMap(v: unknown): v is Record<string, string> {
   );
 }
 
-function isSealedType(ctx: Context): boolean {
-  return ctx.get('content-type').split(';')[0]!.trim().toLowerCase() === SEALED_TYPE;
+function isSealedType(contentType: string): boolean {
+  return (
+    contentType === SEALED_TYPE || contentType.split(';')[0]!.trim().toLowerCase() === SEALED_TYPE // parameters, case
+  );
 }
 
 /** ciphertext || tag as one buffer (sealRaw may return the two detached parts). */

@@ -41,9 +41,16 @@ export const SEALED_TYPE = 'application/vnd.openred.sealed';
 /** `OpenRed-Body: bytes` on a binary request: the plaintext is framed bytes for a `raw` route, not JSON. */
 export const BODY_HEADER = 'openred-body';
 
+/** Methods as Node and undici spell them: `toUpperCase` on these would only copy them, on every message. */
+const CANONICAL_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+
+function upper(method: string): string {
+  return CANONICAL_METHODS.has(method) ? method : method.toUpperCase();
+}
+
 /** AAD of a binary request carrying bytes: its own label, so bytes can never be read as a JSON request. */
 export function bytesRequestAad(method: string, url: string): Buffer {
-  return Buffer.from(`openred/req-bytes/v1\n${method.toUpperCase()}\n${url}`);
+  return Buffer.from(`openred/req-bytes/v1\n${upper(method)}\n${url}`);
 }
 
 /**
@@ -70,7 +77,7 @@ export function unframeBytes(plaintext: Buffer): { headers: unknown; bytes: Buff
 }
 
 export function binaryRequestAad(method: string, url: string): Buffer {
-  return Buffer.from(`openred/req-bin/v1\n${method.toUpperCase()}\n${url}`);
+  return Buffer.from(`openred/req-bin/v1\n${upper(method)}\n${url}`);
 }
 
 /** AAD of a JSON answer sealed as a binary envelope (the answer to a binary request). */
@@ -79,15 +86,15 @@ export function rawResponseAad(
   url: string,
   requestCounter: number | string | bigint,
 ): Buffer {
-  return Buffer.from(`openred/res-raw/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}`);
+  return Buffer.from(`openred/res-raw/v1\n${upper(method)}\n${url}\n${String(requestCounter)}`);
 }
 
 export function requestAad(method: string, url: string): Buffer {
-  return Buffer.from(`openred/req/v1\n${method.toUpperCase()}\n${url}`);
+  return Buffer.from(`openred/req/v1\n${upper(method)}\n${url}`);
 }
 
 export function responseAad(method: string, url: string, requestCounter: number | string | bigint): Buffer {
-  return Buffer.from(`openred/res/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}`);
+  return Buffer.from(`openred/res/v1\n${upper(method)}\n${url}\n${String(requestCounter)}`);
 }
 
 /** AAD of a binary response: also binds the status, which travels in a header. */
@@ -97,9 +104,7 @@ export function binaryResponseAad(
   requestCounter: number | string | bigint,
   status: number,
 ): Buffer {
-  return Buffer.from(
-    `openred/res-bin/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}\n${status}`,
-  );
+  return Buffer.from(`openred/res-bin/v1\n${upper(method)}\n${url}\n${String(requestCounter)}\n${status}`);
 }
 
 /** AAD of the envelope that binds a pre-sealed answer's status and length to its request. */
@@ -108,7 +113,7 @@ export function preSealedResponseAad(
   url: string,
   requestCounter: number | string | bigint,
 ): Buffer {
-  return Buffer.from(`openred/res-pre/v1\n${method.toUpperCase()}\n${url}\n${String(requestCounter)}`);
+  return Buffer.from(`openred/res-pre/v1\n${upper(method)}\n${url}\n${String(requestCounter)}`);
 }
 
 export interface RequestPlaintext {
