@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import { ConfigError } from '../errors.js';
+import { configTransform } from './compile-config.js';
 import { describeErrors, documentAjv } from '../http/validation.js';
 import { configSchema } from './schema.js';
 import type { OpenRedConfig, OpenRedUserConfig } from './types.js';
@@ -40,6 +41,8 @@ export async function loadConfigFile(
       // jiti's fresh module graph, that package would load the config loader itself again (ajv compiling the
       // config schema, jiti) on every start and reload; give it the one file it needs.
       alias: { '@openred/core/config': defineConfigFile },
+      // The file itself compiled by esbuild rather than babel (compile-config.ts says why).
+      transform: await configTransform(abs),
     });
     exported = await jiti.import(abs, { default: true });
   } catch (err) {

@@ -11,6 +11,7 @@ import {
   type PluginStorage,
 } from '@openred/plugin-sdk';
 import { openChunk } from './blob-store.js';
+import { ChunkPool } from './chunk-pool.js';
 import type { FileSharingConfig } from './config.js';
 import { nodeFs, type DownloadFile, type DownloadFs } from './download-fs.js';
 import { parseLink } from './link.js';
@@ -401,6 +402,7 @@ export class DownloadManager {
     const r = job.record;
     const width = this.#o.config.parallel;
     const ready = new Map<number, Buffer>();
+    const pool = new ChunkPool(r.chunk_bytes);
     let nextIssue = start;
     let nextHash = start;
     let failure: unknown;
@@ -419,13 +421,15 @@ export class DownloadManager {
         if (failure !== undefined || nextIssue >= hashes.length) return;
         const i = nextIssue++;
         try {
-          const data = await this.#chunk(job, i, hashes[i]!);
+          const data = await this.#chunk(job, pool, i, hashes[i]!);
           await writeAt(fh, data, i * r.chunk_bytes);
           ready.set(i, data);
           r.bytes += data.length;
           sample(job, r.bytes);
           while (ready.has(nextHash)) {
-            hasher.update(ready.get(nextHash)!);
+            const chunk = ready.get(nextHash)!;
+            hasher.update(chunk);
+            pool.release(chunk);
             ready.delete(nextHash++);
           }
         } catch (err) {
@@ -439,8 +443,11 @@ export class DownloadManager {
     if (job.abort.signal.aborted) throw new DownloadError('OR_ERR_STOPPED', 'stopped', 503, true);
   }
 
-  /** Fetches and checks one chunk, retrying transient failures and (twice) a corrupted chunk. */
-  async #chunk(job: Job, index: number, expected: string): Promise<Buffer> {
+  /**
+   * Fetches and checks one chunk, retrying transient failures and (twice) a corrupted chunk. The chunk is in a
+   * buffer of `pool`, for the caller to release.
+   */
+  async #chunk(job: Job, pool: ChunkPool, index: number, expected: string): Promise<Buffer> {
     const r = job.record;
     const len = chunkLength(r, index);
     let corrupt = 0;
@@ -457,8 +464,9 @@ export class DownloadManager {
           { timeoutMs: this.#o.config.chunkTimeoutMs },
         );
         if (res.status !== 200 || !Buffer.isBuffer(res.body)) throw answerError(res.status, res.body);
-        const data = decrypt(job, index, res.body);
+        const data = decrypt(job, pool, index, res.body);
         if (data?.length !== len || sha256b64(data) !== expected) {
+          if (data) pool.release(data);
           this.#o.log.warn({ download: r.id, index }, 'chunk failed verification');
           if (++corrupt > 2) {
             throw new DownloadError(
@@ -568,13 +576,18 @@ function checkMeta(m: FileMeta, fileId: string, maxBytes: number): FileMeta {
   return m;
 }
 
-/** A chunk's plaintext, or undefined when it does not authenticate (altered, or not this chunk). */
-function decrypt(job: Job, index: number, sealed: Buffer): Buffer | undefined {
+/**
+ * A chunk's plaintext in a buffer of `pool`, or undefined when it does not authenticate (altered, or not
+ * this chunk) or is longer than a chunk.
+ */
+function decrypt(job: Job, pool: ChunkPool, index: number, sealed: Buffer): Buffer | undefined {
+  let plain: Buffer;
   try {
-    return openChunk(job.chunkKey!.key, job.chunkKey!.blob, index, sealed);
+    plain = openChunk(job.chunkKey!.key, job.chunkKey!.blob, index, sealed);
   } catch {
     return undefined;
   }
+  return plain.length <= pool.chunkBytes ? pool.copyOf(plain) : undefined;
 }
 
 function chunkCount(size: number, chunkBytes: number): number {

@@ -4,6 +4,7 @@ import { mkdtemp, open, readdir, readFile, rm, utimes, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobStore, openChunk } from '../blob-store.js';
+import { ChunkPool } from '../chunk-pool.js';
 
 describe('file-sharing: blobs encrypted at rest', () => {
   let dir: string;
@@ -48,6 +49,19 @@ describe('file-sharing: blobs encrypted at rest', () => {
       back.push(chunk);
     }
     expect(Buffer.concat(back).equals(content)).to.equal(true);
+  });
+
+  it('a chunk pool hands out copies and reuses released buffers', () => {
+    const pool = new ChunkPool(8);
+    const a = pool.copyOf(Buffer.from('abc'));
+    expect(a.toString()).to.equal('abc');
+    const b = pool.copyOf(Buffer.from('12345678'));
+    expect(a.toString()).to.equal('abc'); // distinct buffers while both are held
+    pool.release(a);
+    const c = pool.copyOf(Buffer.from('xy'));
+    expect(c.buffer).to.equal(a.buffer); // reused
+    expect(c.toString()).to.equal('xy');
+    expect(b.toString()).to.equal('12345678');
   });
 
   it('a changed byte, a chunk moved or taken from another file, or a wrong key is detected', async () => {
