@@ -140,7 +140,11 @@ export class Shares {
           const manifest = await this.#storage.collection(`manifest.${share.file_id}`, {
             chunks: [] as string[],
           });
-          await manifest.replace({ chunks: info.chunks });
+          try {
+            await manifest.replace({ chunks: info.chunks });
+          } finally {
+            await manifest.close(); // one manifest per share: not kept in memory between uses
+          }
           this.#table.data.shares.push(share);
           await this.#table.commit();
         } catch (err) {
@@ -209,7 +213,9 @@ export class Shares {
       await this.#table.commit();
     }
     const manifest = await this.#storage.collection(`manifest.${share.file_id}`, { chunks: [] as string[] });
-    return { share, transfer: t, chunks: manifest.data.chunks, key: this.#blobs.keyOf(share.blob) };
+    const chunks = manifest.data.chunks;
+    await manifest.close(); // read once per transfer; one manifest per share would otherwise stay in memory
+    return { share, transfer: t, chunks, key: this.#blobs.keyOf(share.blob) };
   }
 
   /**
