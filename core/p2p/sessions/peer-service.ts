@@ -358,13 +358,7 @@ export class PeerService implements PeerClient {
           err,
         );
       }
-      const timedOut = (err as Error).name === 'TimeoutError' || code.includes('TIMEOUT');
-      throw new UpstreamError(
-        `peer at ${origin} ${timedOut ? 'did not answer in time' : 'failed'}: ${(err as Error).message}`,
-        timedOut ? 'OR_ERR_PEER_TIMEOUT' : 'OR_ERR_PEER_FAILED',
-        timedOut ? 504 : 502,
-        err,
-      );
+      throw afterSending(err, origin, 'did not answer in time', 'failed');
     }
     const max = this.#o.maxResponseBytes ?? 16 * 1024 * 1024;
     const declared = Number(res.headers['content-length']);
@@ -382,14 +376,7 @@ export class PeerService implements PeerClient {
       // The answer stopped (timeout) or the connection dropped in the middle of the body: the request may
       // have been processed, so this is reported like a failure after sending, never retried blindly.
       if (isOpenRedError(err)) throw err;
-      const code = (err as { code?: string }).code ?? '';
-      const timedOut = (err as Error).name === 'TimeoutError' || code.includes('TIMEOUT');
-      throw new UpstreamError(
-        `peer at ${origin} ${timedOut ? 'stopped answering' : 'failed while answering'}: ${(err as Error).message}`,
-        timedOut ? 'OR_ERR_PEER_TIMEOUT' : 'OR_ERR_PEER_FAILED',
-        timedOut ? 504 : 502,
-        err,
-      );
+      throw afterSending(err, origin, 'stopped answering', 'failed while answering');
     }
     return { status: res.statusCode, headers: res.headers, raw };
   }
@@ -432,6 +419,21 @@ export class PeerService implements PeerClient {
   forget(peer: string): void {
     this.#addresses.delete(peer);
   }
+}
+
+/**
+ * A transport failure once the request may have reached the peer (a timeout, a reset, a cut in the middle of
+ * the answer): coded as a timeout or a failure, never as unreachable, so callers do not resend blindly.
+ */
+function afterSending(err: unknown, origin: string, timeoutText: string, failureText: string): UpstreamError {
+  const code = (err as { code?: string }).code ?? '';
+  const timedOut = (err as Error).name === 'TimeoutError' || code.includes('TIMEOUT');
+  return new UpstreamError(
+    `peer at ${origin} ${timedOut ? timeoutText : failureText}: ${(err as Error).message}`,
+    timedOut ? 'OR_ERR_PEER_TIMEOUT' : 'OR_ERR_PEER_FAILED',
+    timedOut ? 504 : 502,
+    err,
+  );
 }
 
 /** Reads a peer's answer that declared no length whole, refusing more than `max` bytes. */
