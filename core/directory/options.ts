@@ -59,6 +59,12 @@ export interface DirectoryLimits {
   maxBodyBytes?: number;
   maxJsonDepth?: number;
   handlerTimeoutMs?: number;
+  /** A client must send its request headers within this (slowloris). */
+  headersTimeoutMs?: number;
+  /** A whole request (headers and body) must arrive within this. */
+  requestTimeoutMs?: number;
+  /** Idle keep-alive connections are closed after this. */
+  keepAliveTimeoutMs?: number;
   /** Largest `limit` of a discover page. */
   maxPageSize?: number;
 }
@@ -175,6 +181,9 @@ export const directoryOptionsSchema = {
       maxBodyBytes: { type: 'integer', minimum: 256, maximum: 1048576, default: 16384 },
       maxJsonDepth: { type: 'integer', minimum: 4, maximum: 64, default: 8 },
       handlerTimeoutMs: { type: 'integer', minimum: 100, maximum: 300_000, default: 30_000 },
+      headersTimeoutMs: { type: 'integer', minimum: 100, maximum: 300_000, default: 10_000 },
+      requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 600_000, default: 30_000 },
+      keepAliveTimeoutMs: { type: 'integer', minimum: 100, maximum: 300_000, default: 5_000 },
       maxPageSize: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     }),
   },
@@ -224,6 +233,12 @@ export function resolveDirectoryOptions(options: DirectoryOptions = {}): Resolve
   if (worstDelivery >= o.limits.handlerTimeoutMs) {
     problems.push(
       `directory/delivery: worst case (${worstDelivery} ms) must stay under limits/handlerTimeoutMs (${o.limits.handlerTimeoutMs} ms)`,
+    );
+  }
+  if (o.limits.headersTimeoutMs > o.limits.requestTimeoutMs) {
+    // Node refuses such a server: the headers are part of the request.
+    problems.push(
+      `directory/limits: headersTimeoutMs (${o.limits.headersTimeoutMs}) must not exceed requestTimeoutMs (${o.limits.requestTimeoutMs})`,
     );
   }
   if (problems.length > 0)

@@ -71,6 +71,9 @@ export async function startDirectory(
       maxBodyBytes: opts.limits.maxBodyBytes,
       maxJsonDepth: opts.limits.maxJsonDepth,
       handlerTimeoutMs: opts.limits.handlerTimeoutMs,
+      headersTimeoutMs: opts.limits.headersTimeoutMs,
+      requestTimeoutMs: opts.limits.requestTimeoutMs,
+      keepAliveTimeoutMs: opts.limits.keepAliveTimeoutMs,
     });
     const address = await listen(server, opts.port, opts.host);
     const url = `http://${urlHost(opts.host)}:${address.port}`;

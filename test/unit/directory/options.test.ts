@@ -24,6 +24,11 @@ describe('directory options', () => {
     });
     expect(o.presence).to.deep.equal({ activeSeconds: 90, offlineSeconds: 300, retentionSeconds: 604800 });
     expect(o.rateLimits.perAddress).to.deep.equal({ perSecond: 20, burst: 60 });
+    expect(o.limits).to.deep.include({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+    });
   });
 
   it('does not modify its input', () => {
