@@ -1,18 +1,9 @@
 // The CLI and the kernel as one plain-JS file, so a running node needs no TypeScript loader.
-import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildCacheDir, writeContentAddressed, writeFileAtomicSync } from './build-cache.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ENTRY = resolve(here, '../cli/main.ts');
@@ -34,7 +25,7 @@ const FORMAT = 1;
 export async function bundledCli() {
   try {
     const require = createRequire(import.meta.url);
-    const dir = cacheDir();
+    const dir = buildCacheDir(here);
     const manifestFile = join(dir, 'cli.manifest.json');
     const key = `${FORMAT}/${require('esbuild/package.json').version}/${ENTRY}`;
     const cached = readManifest(manifestFile, key);
@@ -63,10 +54,7 @@ async function build(esbuild, dir, manifestFile, key) {
         js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },
     });
-    const code = result.outputFiles[0].contents;
-    const file = join(dir, `cli-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-    mkdirSync(dir, { recursive: true });
-    writeAtomic(file, code);
+    const file = writeContentAddressed(dir, 'cli', result.outputFiles[0].contents);
     const cwd = process.cwd();
     const inputs = {};
     for (const input of Object.keys(result.metafile.inputs)) {
@@ -74,7 +62,7 @@ async function build(esbuild, dir, manifestFile, key) {
       const st = statSync(abs);
       inputs[abs] = [st.size, st.mtimeMs];
     }
-    writeAtomic(manifestFile, JSON.stringify({ key, file, inputs }));
+    writeFileAtomicSync(manifestFile, JSON.stringify({ key, file, inputs }));
     pruneOld(dir, file);
     return file;
   } finally {
@@ -98,17 +86,6 @@ function readManifest(manifestFile, key) {
   }
 }
 
-/** node_modules/.cache/openred in the highest folder above core/bin holding node_modules (the repository). */
-function cacheDir() {
-  let found;
-  for (let dir = here; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'node_modules'))) found = dir;
-    if (dirname(dir) === dir) break;
-  }
-  if (!found) throw new Error('no node_modules folder above core/bin');
-  return join(found, 'node_modules', '.cache', 'openred');
-}
-
 /**
  * Removes bundles of earlier sources (one per core edit would pile up), once they are an hour old: a node that
  * read the previous manifest a moment ago may still be about to import its bundle.
@@ -123,12 +100,6 @@ function pruneOld(dir, keep) {
       // gone already, or not ours to remove
     }
   }
-}
-
-function writeAtomic(file, data) {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o644 });
-  renameSync(tmp, file);
 }
 
 /**

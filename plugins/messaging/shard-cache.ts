@@ -79,11 +79,6 @@ export class ShardCache<T extends object> {
     this.#trim();
   }
 
-  /** Re-applies the bound after a pin was lifted. */
-  trim(): void {
-    this.#trim();
-  }
-
   #trim(): void {
     if (this.#slots.size <= this.#capacity) return;
     for (const [name, slot] of this.#slots) {

@@ -17,19 +17,11 @@
  * "installed" (bwrap is often installed but blocked by container seccomp or user-namespace policy).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  realpathSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { codeRoot as codeRootOf, writeContentAddressed } from '../../bin/build-cache.js';
 
 export type IsolationLevel = 'bwrap' | 'netns+permission' | 'inline';
 export type IsolationRequest = 'auto' | IsolationLevel;
@@ -109,18 +101,7 @@ export function resolveIsolation(request: IsolationRequest): IsolationLevel {
 
 /** The highest ancestor of this file holding a node_modules folder: the code (and dependencies) to mount. */
 export function codeRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  let found = dir;
-  for (;;) {
-    try {
-      if (existsSync(join(dir, 'node_modules'))) found = dir;
-    } catch {
-      // under Node's permission model, probing an unreadable ancestor throws: it is not ours then
-    }
-    const up = dirname(dir);
-    if (up === dir) return found;
-    dir = up;
-  }
+  return codeRootOf(dirname(fileURLToPath(import.meta.url)));
 }
 
 /**
@@ -174,19 +155,11 @@ export function bundledAgentEntry(root: string): string | null {
         js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },
     });
-    const code = out.outputFiles[0]!.contents;
-    const dir = join(root, 'node_modules', '.cache', 'openred');
-    const file = join(
-      dir,
-      `crypto-agent-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`,
+    bundled = writeContentAddressed(
+      join(root, 'node_modules', '.cache', 'openred'),
+      'crypto-agent',
+      out.outputFiles[0]!.contents,
     );
-    if (!existsSync(file)) {
-      mkdirSync(dir, { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, code, { mode: 0o644 });
-      renameSync(tmp, file);
-    }
-    bundled = file;
   } catch {
     bundled = null;
   }
