@@ -23,7 +23,7 @@ export type { PluginStorage, Collection } from './storage.js';
 export type { PeerClient, PeerRequestOptions, PeerResponse, PeerSessionInfo } from './peers.js';
 export { sessionOf } from './peers.js';
 export { preSealed, isPreSealed } from './pre-sealed.js';
-export type { PreSealedBytes } from './pre-sealed.js';
+export type { PreSealedBytes, PreSealedOptions } from './pre-sealed.js';
 export { OWNER_GUARD_SERVICE, PEER_PROOF_SERVICE, requireOwner, ownerOf } from './auth.js';
 export type { OwnerGuard, OwnerSession, OwnerCredentials, PeerProof, PeerProofService } from './auth.js';
 export { NODE_SIGNER_SERVICE, nodeSigner } from './signing.js';

@@ -5,6 +5,12 @@ export interface PeerRequestOptions {
   timeoutMs?: number;
   /** Extra headers (sent inside the encrypted envelope). */
   headers?: Record<string, string>;
+  /**
+   * A buffer to read a byte answer into, when the answer declares its length and fits: the body returned is
+   * then a view of this buffer (valid until you reuse it) instead of a fresh allocation. For hot paths that
+   * fetch many large answers, such as file chunks (see `preSealed`). Other answers ignore it.
+   */
+  into?: Buffer;
 }
 
 export interface PeerResponse<T = unknown> {

@@ -4,6 +4,17 @@ const BRAND = Symbol.for('openred.preSealedBytes');
 export interface PreSealedBytes {
   readonly [BRAND]: true;
   readonly bytes: Buffer;
+  /** See {@link PreSealedOptions.release}. */
+  readonly release?: () => void;
+}
+
+export interface PreSealedOptions {
+  /**
+   * Called once when the node holds no reference to `bytes` anymore: the answer was written out, or its
+   * connection closed first (it says nothing about what the peer received). Until then the buffer must not
+   * change; afterwards the route may reuse it, e.g. return it to a pool of chunk buffers.
+   */
+  release?: () => void;
 }
 
 /**
@@ -21,9 +32,11 @@ export interface PreSealedBytes {
  * // the file-transfer answer gave the peer `key`; chunk i is AES-256-GCM(key, nonce(i), aad(file, i))
  * ctx.p2p.post('/file-chunk', { body: chunkSchema }, async (req) => preSealed(await store.sealedChunk(req.body.index)));
  */
-export function preSealed(bytes: Buffer): PreSealedBytes {
+export function preSealed(bytes: Buffer, options: PreSealedOptions = {}): PreSealedBytes {
   if (!Buffer.isBuffer(bytes)) throw new TypeError('preSealed() takes a Buffer');
-  return Object.freeze({ [BRAND]: true as const, bytes });
+  const { release } = options;
+  if (release !== undefined && typeof release !== 'function') throw new TypeError('release must be a function');
+  return Object.freeze(release ? { [BRAND]: true as const, bytes, release } : { [BRAND]: true as const, bytes });
 }
 
 /** True for values made by {@link preSealed} (checked by brand, so duplicated SDK copies still match). */

@@ -2,8 +2,11 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors, PluginHttpError } from '@openred/plugin-sdk';
+import { BufferPool } from './buffer-pool.js';
 
 const TAG = 16;
+/** Bytes passed to the cipher per call: bounds the temporary buffer each call allocates for its output. */
+const SLICE = 64 * 1024;
 const CIPHER = 'aes-256-gcm';
 /** Blobs kept open (and keys kept derived) at once; an idle handle closes after IDLE_CLOSE_MS. */
 const MAX_OPEN = 32;
@@ -40,6 +43,8 @@ export class BlobStore {
   /** Per-blob keys and open handles, kept while a blob is being served (a chunk is then one pread). */
   readonly #keys = new Map<string, Buffer>();
   readonly #open = new Map<string, OpenBlob>();
+  /** Chunk buffers by size (one size per chunk setting the shares were made with). */
+  readonly #pools = new Map<number, BufferPool>();
 
   constructor(dir: string, masterKey: Buffer) {
     this.#dir = dir;
@@ -55,6 +60,7 @@ export class BlobStore {
 
   /** Closes open handles and forgets keys (plugin teardown). */
   async close(): Promise<void> {
+    this.#pools.clear();
     await Promise.all([...this.#open.keys()].map((b) => this.#release(b, true)));
     for (const k of this.#keys.values()) k.fill(0);
     this.#keys.clear();
@@ -72,6 +78,8 @@ export class BlobStore {
     const fileHash = createHash('sha256');
     const chunks: string[] = [];
     const buf = Buffer.allocUnsafe(chunkBytes);
+    // Ciphertext || tag of one chunk, reused: a fresh buffer per chunk would cost full collections (BufferPool).
+    const sealed = Buffer.allocUnsafe(chunkBytes + TAG);
     let size = 0;
     try {
       for (let index = 0; ; index++) {
@@ -85,10 +93,13 @@ export class BlobStore {
         chunks.push(createHash('sha256').update(plain).digest('base64url'));
         const cipher = createCipheriv(CIPHER, key, nonce(index), { authTagLength: TAG });
         cipher.setAAD(aad(blob, index));
-        const ct = cipher.update(plain);
-        cipher.final();
-        await writeFull(out, ct);
-        await writeFull(out, cipher.getAuthTag());
+        let length = 0;
+        for (let at = 0; at < plain.length; at += SLICE) {
+          length += cipher.update(plain.subarray(at, Math.min(at + SLICE, plain.length))).copy(sealed, length);
+        }
+        length += cipher.final().copy(sealed, length);
+        length += cipher.getAuthTag().copy(sealed, length);
+        await writeFull(out, sealed.subarray(0, length));
         if (bytesRead < chunkBytes) break;
       }
       await out.sync();
@@ -106,16 +117,27 @@ export class BlobStore {
 
   /**
    * Reads chunk `index` of a blob as stored (ciphertext || tag), for a peer that holds the blob's key: the
-   * sharer then spends no cipher pass on it, and the peer checks it with {@link openChunk}.
+   * sharer then spends no cipher pass on it, and the peer checks it with {@link openChunkInto}. The bytes are in
+   * a pooled buffer: call `release` once nothing uses them anymore (it is safe to skip on errors).
    */
-  async readSealed(blob: string, index: number, chunkBytes: number, size: number): Promise<Buffer> {
+  async readSealed(
+    blob: string,
+    index: number,
+    chunkBytes: number,
+    size: number,
+  ): Promise<{ bytes: Buffer; release: () => void }> {
     const len = Math.min(chunkBytes, size - index * chunkBytes);
-    const sealed = Buffer.allocUnsafeSlow(len + TAG);
+    const pool = this.#pool(chunkBytes + TAG);
+    const buf = pool.take();
+    const sealed = buf.subarray(0, len + TAG);
     const handle = await this.#acquire(blob);
     try {
       const { bytesRead } = await readFull(handle.fh, sealed, index * (chunkBytes + TAG));
       if (bytesRead !== sealed.length) throw corrupt(blob);
-      return sealed;
+      return { bytes: sealed, release: () => pool.give(buf) };
+    } catch (err) {
+      pool.give(buf);
+      throw err;
     } finally {
       handle.users--;
       this.#idle(blob, handle);
@@ -150,6 +172,16 @@ export class BlobStore {
       out.push(f);
     }
     return out;
+  }
+
+  #pool(size: number): BufferPool {
+    let pool = this.#pools.get(size);
+    if (!pool) {
+      if (this.#pools.size >= 4) this.#pools.delete(this.#pools.keys().next().value as number);
+      pool = new BufferPool(size);
+      this.#pools.set(size, pool);
+    }
+    return pool;
   }
 
   #path(blob: string): string {
@@ -209,17 +241,29 @@ export class BlobStore {
 }
 
 /**
- * Decrypts and authenticates one chunk read with {@link BlobStore.readSealed}; throws if it was altered, is not
- * chunk `index` of `blob`, or the key is wrong.
+ * Decrypts and authenticates one chunk read with {@link BlobStore.readSealed} into `out` (at least as long as
+ * the plaintext; it may be `sealed` itself: each slice is written where its ciphertext was, after it was
+ * read), and returns the view of `out` holding the plaintext. Throws if the chunk was altered, is not chunk
+ * `index` of `blob`, or the key is wrong; `out` then holds unauthenticated bytes that must not be used.
  */
-export function openChunk(key: Buffer, blob: string, index: number, sealed: Buffer): Buffer {
+export function openChunkInto(key: Buffer, blob: string, index: number, sealed: Buffer, out: Buffer): Buffer {
   if (sealed.length < TAG) throw new Error('chunk too short');
+  const length = sealed.length - TAG;
+  if (out.length < length) throw new Error('output buffer too small');
   const decipher = createDecipheriv(CIPHER, key, nonce(index), { authTagLength: TAG });
   decipher.setAAD(aad(blob, index));
-  decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
-  const plain = decipher.update(sealed.subarray(0, sealed.length - TAG));
-  decipher.final();
-  return plain;
+  decipher.setAuthTag(sealed.subarray(length));
+  let written = 0;
+  for (let at = 0; at < length; at += SLICE) {
+    written += decipher.update(sealed.subarray(at, Math.min(at + SLICE, length))).copy(out, written);
+  }
+  written += decipher.final().copy(out, written);
+  return out.subarray(0, written);
+}
+
+/** {@link openChunkInto} into a new buffer. */
+export function openChunk(key: Buffer, blob: string, index: number, sealed: Buffer): Buffer {
+  return openChunkInto(key, blob, index, sealed, Buffer.allocUnsafe(Math.max(0, sealed.length - TAG)));
 }
 
 function nonce(index: number): Buffer {

@@ -10,8 +10,8 @@ import {
   type PluginLogger,
   type PluginStorage,
 } from '@openred/plugin-sdk';
-import { openChunk } from './blob-store.js';
-import { ChunkPool } from './chunk-pool.js';
+import { openChunkInto } from './blob-store.js';
+import { BufferPool } from './buffer-pool.js';
 import type { FileSharingConfig } from './config.js';
 import { nodeFs, type DownloadFile, type DownloadFs } from './download-fs.js';
 import { parseLink } from './link.js';
@@ -115,6 +115,8 @@ export interface DownloadManagerOptions {
 /** Thrown errors from the peer client that no retry can fix; all others (peer offline...) are retried. */
 const PERMANENT_THROWN = new Set(['OR_ERR_NODE_ID', 'OR_ERR_SELF', 'OR_ERR_VALIDATION']);
 const KEEP_RECORDS = 200;
+/** AES-GCM tag after each chunk's ciphertext. */
+const TAG = 16;
 
 /**
  * The downloading side: `start(link, path)` checks the link with its sharer and the target on disk (answering
@@ -401,53 +403,72 @@ export class DownloadManager {
   ): Promise<void> {
     const r = job.record;
     const width = this.#o.config.parallel;
+    // Chunks fetched and checked, waiting for their turn to be written: one writer, in file order, so the temp
+    // file always holds a verified prefix and concurrent writes do not contend for the file.
     const ready = new Map<number, Buffer>();
-    const pool = new ChunkPool(r.chunk_bytes);
+    // Each chunk is received and decrypted in place in one of these (see BufferPool); given back once written.
+    const pool = new BufferPool(r.chunk_bytes + TAG, 3 * width);
     let nextIssue = start;
-    let nextHash = start;
+    let nextWrite = start;
     let failure: unknown;
+    let writing: Promise<void> | undefined;
     let wake: Array<() => void> = [];
     const wakeAll = () => {
       const w = wake;
       wake = [];
       for (const f of w) f();
     };
+    const writeReady = async (): Promise<void> => {
+      try {
+        while (failure === undefined && ready.has(nextWrite)) {
+          const chunk = ready.get(nextWrite)!;
+          // The write runs on libuv's thread pool while this thread hashes the same bytes (neither changes them).
+          const written = writeAt(fh, chunk, nextWrite * r.chunk_bytes);
+          hasher.update(chunk);
+          await written;
+          r.bytes += chunk.length;
+          sample(job, r.bytes);
+          ready.delete(nextWrite++);
+          pool.give(chunk);
+          wakeAll();
+        }
+      } catch (err) {
+        failure ??= err;
+      }
+      // No await between the loop's last check and this: a chunk that arrives later starts a new writer.
+      writing = undefined;
+      wakeAll();
+    };
     const worker = async (): Promise<void> => {
       while (failure === undefined && !job.abort.signal.aborted) {
-        // Keep the chunks waiting to be hashed in order bounded.
-        while (nextIssue - nextHash >= 2 * width && failure === undefined) {
+        // Keep the chunks waiting to be written in order bounded.
+        while (nextIssue - nextWrite >= 2 * width && failure === undefined) {
           await new Promise<void>((res) => wake.push(res));
         }
         if (failure !== undefined || nextIssue >= hashes.length) return;
         const i = nextIssue++;
         try {
-          const data = await this.#chunk(job, pool, i, hashes[i]!);
-          await writeAt(fh, data, i * r.chunk_bytes);
-          ready.set(i, data);
-          r.bytes += data.length;
-          sample(job, r.bytes);
-          while (ready.has(nextHash)) {
-            const chunk = ready.get(nextHash)!;
-            hasher.update(chunk);
-            pool.release(chunk);
-            ready.delete(nextHash++);
-          }
+          ready.set(i, await this.#chunk(job, pool, i, hashes[i]!));
+          // The writer's first step always awaits, so `writing` is set before it can clear it.
+          if (writing === undefined && failure === undefined && ready.has(nextWrite)) writing = writeReady();
         } catch (err) {
           failure ??= err;
+          wakeAll();
         }
-        wakeAll();
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(width, hashes.length - start)) }, worker));
+    while (writing) await writing;
     if (failure !== undefined) throw failure;
     if (job.abort.signal.aborted) throw new DownloadError('OR_ERR_STOPPED', 'stopped', 503, true);
+    if (nextWrite !== hashes.length) throw new Error(`download stopped at chunk ${nextWrite}`); // a bug, not a peer
   }
 
   /**
    * Fetches and checks one chunk, retrying transient failures and (twice) a corrupted chunk. The chunk is in a
-   * buffer of `pool`, for the caller to release.
+   * buffer of `pool`, for the caller to give back.
    */
-  async #chunk(job: Job, pool: ChunkPool, index: number, expected: string): Promise<Buffer> {
+  async #chunk(job: Job, pool: BufferPool, index: number, expected: string): Promise<Buffer> {
     const r = job.record;
     const len = chunkLength(r, index);
     let corrupt = 0;
@@ -455,32 +476,20 @@ export class DownloadManager {
       if (job.abort.signal.aborted) throw new DownloadError('OR_ERR_STOPPED', 'stopped', 503, true);
       await this.#pace(job, len);
       const round = job.failureRound;
+      const buf = pool.take();
+      let data: Buffer | undefined;
       try {
         const res = await this.#o.peers.request(
           r.peer,
           'POST',
           '/file-chunk',
           { file_id: r.file_id, transfer: r.transfer, index },
-          { timeoutMs: this.#o.config.chunkTimeoutMs },
+          { timeoutMs: this.#o.config.chunkTimeoutMs, into: buf },
         );
         if (res.status !== 200 || !Buffer.isBuffer(res.body)) throw answerError(res.status, res.body);
-        const data = decrypt(job, pool, index, res.body);
-        if (data?.length !== len || sha256b64(data) !== expected) {
-          if (data) pool.release(data);
-          this.#o.log.warn({ download: r.id, index }, 'chunk failed verification');
-          if (++corrupt > 2) {
-            throw new DownloadError(
-              'OR_ERR_CHUNK_CORRUPT',
-              `chunk ${index} does not match its SHA-256`,
-              502,
-              false,
-            );
-          }
-          continue;
-        }
-        job.failures = 0;
-        return data!;
+        data = decrypt(job, index, res.body, buf);
       } catch (err) {
+        pool.give(buf);
         const e = toDownloadError(err);
         if (!e.resumable || e.code === 'OR_ERR_STOPPED') throw e;
         // One cut or outage fails every request in flight: only the first of them counts as a failure.
@@ -489,6 +498,16 @@ export class DownloadManager {
           if (++job.failures > this.#o.config.maxRetries) throw e;
         } else if (job.failures > this.#o.config.maxRetries) throw e;
         await sleep(retryDelay(job.failures, this.#o.config.retryBaseMs), job.abort.signal);
+        continue;
+      }
+      if (data?.length === len && sha256b64(data) === expected) {
+        job.failures = 0;
+        return data;
+      }
+      pool.give(buf);
+      this.#o.log.warn({ download: r.id, index }, 'chunk failed verification');
+      if (++corrupt > 2) {
+        throw new DownloadError('OR_ERR_CHUNK_CORRUPT', `chunk ${index} does not match its SHA-256`, 502, false);
       }
     }
   }
@@ -577,17 +596,16 @@ function checkMeta(m: FileMeta, fileId: string, maxBytes: number): FileMeta {
 }
 
 /**
- * A chunk's plaintext in a buffer of `pool`, or undefined when it does not authenticate (altered, or not
- * this chunk) or is longer than a chunk.
+ * A chunk's plaintext, decrypted into `out` (where the peer client usually put the sealed bytes already), or
+ * undefined when it does not authenticate (altered, or not this chunk) or is longer than a chunk.
  */
-function decrypt(job: Job, pool: ChunkPool, index: number, sealed: Buffer): Buffer | undefined {
-  let plain: Buffer;
+function decrypt(job: Job, index: number, sealed: Buffer, out: Buffer): Buffer | undefined {
+  if (sealed.length > out.length) return undefined;
   try {
-    plain = openChunk(job.chunkKey!.key, job.chunkKey!.blob, index, sealed);
+    return openChunkInto(job.chunkKey!.key, job.chunkKey!.blob, index, sealed, out);
   } catch {
     return undefined;
   }
-  return plain.length <= pool.chunkBytes ? pool.copyOf(plain) : undefined;
 }
 
 function chunkCount(size: number, chunkBytes: number): number {

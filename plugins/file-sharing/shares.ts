@@ -243,10 +243,10 @@ export class Shares {
         'this transfer has fetched too much; start a new one',
       );
     }
-    const data = await this.#blobs.readSealed(share.blob, index, share.chunk_bytes, share.size);
-    t.served += data.length;
+    const { bytes, release } = await this.#blobs.readSealed(share.blob, index, share.chunk_bytes, share.size);
+    t.served += bytes.length;
     if (index % 64 === 0) void this.#table.commit().catch(() => undefined);
-    return preSealed(data);
+    return preSealed(bytes, { release });
   }
 
   async done(fileId: string, peer: string, transferId: string, now: number): Promise<void> {

@@ -253,7 +253,7 @@ export class PeerService implements PeerClient {
           ? Buffer.from(raw.ct.buffer, raw.ct.byteOffset, raw.ct.byteLength)
           : Buffer.concat(raw.ct);
     }
-    const res = await this.#raw(target, method, url, headers, payload, options.timeoutMs);
+    const res = await this.#raw(target, method, url, headers, payload, options.timeoutMs, options.into);
     this.#o.sessions.touch(session);
     const sealed = res.headers[SEALED_HEADER];
     if (sealed === 'bin') {
@@ -334,6 +334,7 @@ export class PeerService implements PeerClient {
     headers: Record<string, string>,
     body: string | Buffer | undefined,
     timeoutMs?: number,
+    into?: Buffer,
   ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; raw: Buffer }> {
     const { origin } = target;
     let res: UndiciDispatcher.ResponseData;
@@ -369,9 +370,11 @@ export class PeerService implements PeerClient {
     let raw: Buffer;
     try {
       // With a declared length (the usual case) read it whole here: one async layer less per request.
-      raw = Number.isFinite(declared)
-        ? Buffer.from(await res.body.arrayBuffer())
-        : await readUndeclared(res, max);
+      raw = !Number.isFinite(declared)
+        ? await readUndeclared(res, max)
+        : into !== undefined && declared <= into.length
+          ? await readInto(res, into, declared)
+          : Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
       // The answer stopped (timeout) or the connection dropped in the middle of the body: the request may
       // have been processed, so this is reported like a failure after sending, never retried blindly.
@@ -434,6 +437,31 @@ function afterSending(err: unknown, origin: string, timeoutText: string, failure
     timedOut ? 504 : 502,
     err,
   );
+}
+
+/**
+ * Reads an answer of declared `length` into `into` as its pieces arrive (each socket read is copied once and
+ * dies young), for callers that reuse their buffers. Returns the view of `into` holding it.
+ */
+function readInto(res: UndiciDispatcher.ResponseData, into: Buffer, length: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let at = 0;
+    const body = res.body;
+    body.on('data', (chunk: Buffer) => {
+      if (at + chunk.length > length) {
+        body.destroy();
+        reject(new UpstreamError('peer answer longer than it declared', 'OR_ERR_PEER_ANSWER', 502));
+        return;
+      }
+      chunk.copy(into, at);
+      at += chunk.length;
+    });
+    body.once('error', reject);
+    body.once('end', () => {
+      if (at === length) resolve(into.subarray(0, length));
+      else reject(new UpstreamError('peer answer shorter than it declared', 'OR_ERR_PEER_ANSWER', 502));
+    });
+  });
 }
 
 /** Reads a peer's answer that declared no length whole, refusing more than `max` bytes. */

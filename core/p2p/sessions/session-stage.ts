@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { isPreSealed } from '@openred/plugin-sdk';
+import { isPreSealed, type PreSealedBytes } from '@openred/plugin-sdk';
 import type { Logger } from 'pino';
 import { fromB64u, toB64u } from '../../crypto/encoding.js';
 import { OpenRedError, UnauthorizedError, ValidationError } from '../../errors.js';
@@ -109,7 +109,7 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
         return;
       }
       if (isPreSealed(ctx.body)) {
-        bindPreSealed(ctx, session.transport, ctx.body.bytes, status, counter);
+        bindPreSealed(ctx, session.transport, ctx.body, status, counter, log);
         return;
       }
       reply = { s: status, b: ctx.body };
@@ -167,10 +167,12 @@ function sealBytes(
 function bindPreSealed(
   ctx: Context,
   transport: TransportSession,
-  bytes: Buffer,
+  answer: PreSealedBytes,
   status: number,
   counter: number | string | bigint,
+  log: Logger,
 ): void {
+  const { bytes, release } = answer;
   const meta = transport.seal(
     Buffer.from(JSON.stringify({ s: status, l: bytes.length })),
     preSealedResponseAad(ctx.method, ctx.url, counter),
@@ -180,6 +182,17 @@ function bindPreSealed(
   ctx.set(ENVELOPE_HEADER, toB64u(Buffer.from(JSON.stringify(meta))));
   ctx.type = 'application/octet-stream';
   ctx.body = bytes;
+  if (release) {
+    // 'close' comes once the answer was written out or its connection ended: either way Node holds no
+    // reference to the bytes anymore. A failing callback must not take the node down.
+    ctx.res.once('close', () => {
+      try {
+        release();
+      } catch (err) {
+        log.warn({ err: String(err) }, 'release callback of a pre-sealed answer failed');
+      }
+    });
+  }
 }
 
 function hasBody(ctx: Context): boolean {

@@ -15,6 +15,7 @@ import {
 } from '../../../core/p2p/sessions/wire.js';
 import { startCommunity, type Community } from '../../helpers/community.js';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isOpenRedError } from '../../../core/errors.js';
@@ -94,6 +95,47 @@ describe('node-to-node sessions (directory + 3 nodes, in process)', function () 
     const wire = Buffer.from(await res.arrayBuffer());
     expect(wire.length).to.equal(64 + 16);
     expect(wire.subarray(0, 64).equals(Buffer.from(Array.from({ length: 64 }, (_, i) => i)))).to.equal(false);
+  });
+
+  it('pre-sealed answers: read into a caller buffer when they fit, and the route learns when its buffer is free', async () => {
+    const released = async () =>
+      ((await (await fetch(`${b.urls.api}/api/echo/released`)).json()) as { count: number }).count;
+    const before = await released();
+    const into = Buffer.alloc(200_000);
+    const r = await a.peers.request<Buffer>(b.id, 'GET', '/echo/presealed/150000', undefined, { into });
+    expect(r.status).to.equal(200);
+    expect(r.body.buffer).to.equal(into.buffer); // no fresh buffer for the answer
+    expect([r.body.byteOffset, r.body.length]).to.deep.equal([0, 150000]);
+    expect(r.body.every((v, i) => v === i % 251)).to.equal(true);
+    // Too large for the buffer: read as usual, the buffer untouched.
+    const small = Buffer.alloc(1000);
+    const big = await a.peers.request<Buffer>(b.id, 'GET', '/echo/presealed/5000', undefined, { into: small });
+    expect(big.body.buffer).to.not.equal(small.buffer);
+    expect(big.body.every((v, i) => v === i % 251)).to.equal(true);
+    expect(small.every((v) => v === 0)).to.equal(true);
+    await until(async () => (await released()) === before + 2, 'both buffers released');
+    // A client that hangs up without reading the answer: the buffer is released too.
+    const session = a.sessions!.current(b.id)!;
+    const env = session.transport.seal(Buffer.from('{}'), requestAad('GET', '/p2p/echo/presealed/3000000'));
+    const url = new URL(`${b.urls.p2p}/p2p/echo/presealed/3000000`);
+    const sealedHeader = await new Promise<string | string[] | undefined>((resolve, reject) => {
+      const req = httpRequest(
+        url,
+        {
+          agent: false,
+          headers: { 'openred-session': session.id, 'openred-envelope': toB64u(Buffer.from(JSON.stringify(env))) },
+        },
+        (res) => {
+          resolve(res.headers['openred-sealed']);
+          req.destroy(); // hang up without reading the body
+        },
+      );
+      req.on('error', () => undefined);
+      req.on('close', () => reject(new Error('no answer')));
+      req.end();
+    });
+    expect(sealedHeader).to.equal('pre');
+    await until(async () => (await released()) === before + 3, 'abandoned buffer released');
   });
 
   it('plugin errors travel sealed, with their status and code', async () => {
