@@ -35,8 +35,11 @@ export interface PreSealedOptions {
 export function preSealed(bytes: Buffer, options: PreSealedOptions = {}): PreSealedBytes {
   if (!Buffer.isBuffer(bytes)) throw new TypeError('preSealed() takes a Buffer');
   const { release } = options;
-  if (release !== undefined && typeof release !== 'function') throw new TypeError('release must be a function');
-  return Object.freeze(release ? { [BRAND]: true as const, bytes, release } : { [BRAND]: true as const, bytes });
+  if (release !== undefined && typeof release !== 'function')
+    throw new TypeError('release must be a function');
+  return Object.freeze(
+    release ? { [BRAND]: true as const, bytes, release } : { [BRAND]: true as const, bytes },
+  );
 }
 
 /** True for values made by {@link preSealed} (checked by brand, so duplicated SDK copies still match). */

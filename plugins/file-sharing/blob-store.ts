@@ -95,7 +95,9 @@ export class BlobStore {
         cipher.setAAD(aad(blob, index));
         let length = 0;
         for (let at = 0; at < plain.length; at += SLICE) {
-          length += cipher.update(plain.subarray(at, Math.min(at + SLICE, plain.length))).copy(sealed, length);
+          length += cipher
+            .update(plain.subarray(at, Math.min(at + SLICE, plain.length)))
+            .copy(sealed, length);
         }
         length += cipher.final().copy(sealed, length);
         length += cipher.getAuthTag().copy(sealed, length);

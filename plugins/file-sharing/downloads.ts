@@ -507,7 +507,12 @@ export class DownloadManager {
       pool.give(buf);
       this.#o.log.warn({ download: r.id, index }, 'chunk failed verification');
       if (++corrupt > 2) {
-        throw new DownloadError('OR_ERR_CHUNK_CORRUPT', `chunk ${index} does not match its SHA-256`, 502, false);
+        throw new DownloadError(
+          'OR_ERR_CHUNK_CORRUPT',
+          `chunk ${index} does not match its SHA-256`,
+          502,
+          false,
+        );
       }
     }
   }

@@ -109,7 +109,9 @@ describe('node-to-node sessions (directory + 3 nodes, in process)', function () 
     expect(r.body.every((v, i) => v === i % 251)).to.equal(true);
     // Too large for the buffer: read as usual, the buffer untouched.
     const small = Buffer.alloc(1000);
-    const big = await a.peers.request<Buffer>(b.id, 'GET', '/echo/presealed/5000', undefined, { into: small });
+    const big = await a.peers.request<Buffer>(b.id, 'GET', '/echo/presealed/5000', undefined, {
+      into: small,
+    });
     expect(big.body.buffer).to.not.equal(small.buffer);
     expect(big.body.every((v, i) => v === i % 251)).to.equal(true);
     expect(small.every((v) => v === 0)).to.equal(true);
@@ -123,7 +125,10 @@ describe('node-to-node sessions (directory + 3 nodes, in process)', function () 
         url,
         {
           agent: false,
-          headers: { 'openred-session': session.id, 'openred-envelope': toB64u(Buffer.from(JSON.stringify(env))) },
+          headers: {
+            'openred-session': session.id,
+            'openred-envelope': toB64u(Buffer.from(JSON.stringify(env))),
+          },
         },
         (res) => {
           resolve(res.headers['openred-sealed']);
