@@ -242,24 +242,27 @@ describe('modules: file sharing between nodes (in process)', function () {
       });
     });
 
-    it('a corrupted chunk (bad tag, or bad SHA-256) is fetched again, then the download fails cleanly', async () => {
-      let served = (await api<{ served: number }>(evil, 'GET', '/api/evil/served')).json.served;
-      for (const kind of ['corrupt', 'wrongdata']) {
-        const d = await download(b, link(kind), join(out, `${kind}.bin`));
-        const end = await finished(b, d.json.id);
-        expect([end.state, end.error?.code], kind).to.deep.equal(['failed', 'OR_ERR_CHUNK_CORRUPT']);
-        expect((await readdir(out)).filter((f) => f.includes(kind))).to.deep.equal([]);
-        // The four chunks went out at once; chunk 1 was asked for twice more before giving up.
-        const now = (await api<{ served: number }>(evil, 'GET', '/api/evil/served')).json.served;
-        expect(now - served).to.equal(4 + 2);
-        served = now;
-      }
+    it('a corrupted chunk (bad tag) is fetched again, then the download fails cleanly', async () => {
+      const served = (await api<{ served: number }>(evil, 'GET', '/api/evil/served')).json.served;
+      const d = await download(b, link('corrupt'), join(out, 'corrupt.bin'));
+      const end = await finished(b, d.json.id);
+      expect([end.state, end.error?.code]).to.deep.equal(['failed', 'OR_ERR_CHUNK_CORRUPT']);
+      expect((await readdir(out)).filter((f) => f.includes('corrupt'))).to.deep.equal([]);
+      // The four chunks went out at once; chunk 1 was asked for twice more before giving up.
+      const now = (await api<{ served: number }>(evil, 'GET', '/api/evil/served')).json.served;
+      expect(now - served).to.equal(4 + 2);
     });
 
-    it('a file whose hash does not match is not published', async () => {
-      const d = await download(b, link('badhash'), join(out, 'badhash.bin'));
-      expect((await finished(b, d.json.id)).error?.code).to.equal('OR_ERR_FILE_HASH');
-      expect((await readdir(out)).filter((f) => f.includes('badhash'))).to.deep.equal([]);
+    it('a file whose hash does not match is not published: a wrong announced hash, or a chunk sealed from other bytes', async () => {
+      for (const kind of ['badhash', 'wrongdata']) {
+        const d = await download(b, link(kind), join(out, `${kind}.bin`));
+        const end = await finished(b, d.json.id);
+        expect([end.state, end.error?.code], kind).to.deep.equal(['failed', 'OR_ERR_FILE_HASH']);
+        expect(
+          (await readdir(out)).filter((f) => f.includes(kind)),
+          kind,
+        ).to.deep.equal([]);
+      }
     });
 
     it('a hostile file name is made safe, and an oversized file is refused up front', async () => {
@@ -320,12 +323,20 @@ describe('modules: file sharing between nodes (in process)', function () {
     });
     expect((await readdir(out)).includes('fill.bin')).to.equal(false);
 
+    // The temp file holds the two chunks written before the disk filled, in order. Damage the second: a
+    // resume checks the temp file against the per-chunk SHA-256 list and keeps only the first.
+    const part = (await readdir(out)).find((f) => f.startsWith('.fill.bin.') && f.endsWith('.part'))!;
+    const temp = await readFile(join(out, part));
+    expect(temp.subarray(0, 2 * CHUNK).equals(content.subarray(0, 2 * CHUNK))).to.equal(true);
+    temp[CHUNK + 10]! ^= 1;
+    await writeFile(join(out, part), temp);
+
     // Space is back: the same link resumes from the verified chunks, under the same transfer.
     const second = await manager(nodeFs);
     const again = await second.start(s.link, join(out, 'fill.bin'));
     expect(again.id).to.equal(d.id);
     await pollUntil(() => second.get(d.id).state !== 'running', { what: 'resume' });
-    expect(second.get(d.id)).to.include({ state: 'done', resumed_from: 2 * CHUNK });
+    expect(second.get(d.id)).to.include({ state: 'done', resumed_from: CHUNK });
     expect(sha256(await readFile(join(out, 'fill.bin')))).to.equal(sha256(content));
     const listed = (await api<{ shares: ShareView[] }>(a, 'GET', '/api/files')).json.shares;
     expect(listed.find((x) => x.file_id === s.file_id)!.downloads).to.equal(1);
