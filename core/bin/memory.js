@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
  * Two V8 settings for a long-running node with a small heap, set at run time (both are read each time V8 uses
  * them, unlike `--max-semi-space-size`, fixed when the heap is created). V8 resets the first whenever it creates
  * an isolate, so call this again after starting a worker thread. Each is skipped when given explicitly on the
- * command line or in NODE_OPTIONS.
+ * command line (or, for the semi-space sizes, in NODE_OPTIONS; V8 refuses the growing factor there).
  *
  * Young generation kept at its initial size (1 MiB per semi-space) instead of growing to 16 MiB: loading the
  * code fills it with survivors, so V8 grew it to the maximum at start-up and never gave it back, ~30 MB of a
