@@ -1,7 +1,7 @@
 // Where OpenRed keeps what it builds at run time (the CLI bundle, the crypto agent's bundle), and how it writes
 // there. Plain JS: the launcher uses it before any TypeScript can be loaded; the kernel imports it too.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** The highest ancestor of `from` holding a node_modules folder: the repository (or the installed package). */
@@ -41,4 +41,28 @@ export function writeContentAddressed(dir, prefix, code) {
   const file = join(dir, `${prefix}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
   if (!existsSync(file)) writeFileAtomicSync(file, code);
   return file;
+}
+
+/**
+ * Removes `<prefix>-<hash>.mjs` files of `dir` other than `keep` once they are `maxAgeMs` old: one is written per
+ * edit of the sources, and they would pile up. The age leaves alone a file a starting node has just chosen;
+ * a long-running node whose file goes away builds it again when it needs it (see the crypto agent).
+ */
+export function pruneStale(dir, prefix, keep, maxAgeMs = 3_600_000) {
+  const name = new RegExp(`^${prefix}-[0-9a-f]{16}\\.mjs$`);
+  let files;
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const f of files) {
+    const path = join(dir, f);
+    if (!name.test(f) || path === keep) continue;
+    try {
+      if (Date.now() - statSync(path).mtimeMs > maxAgeMs) unlinkSync(path);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
 }

@@ -1,9 +1,9 @@
 // The CLI and the kernel as one plain-JS file, so a running node needs no TypeScript loader.
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildCacheDir, writeContentAddressed, writeFileAtomicSync } from './build-cache.js';
+import { buildCacheDir, pruneStale, writeContentAddressed, writeFileAtomicSync } from './build-cache.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ENTRY = resolve(here, '../cli/main.ts');
@@ -63,7 +63,7 @@ async function build(esbuild, dir, manifestFile, key) {
       inputs[abs] = [st.size, st.mtimeMs];
     }
     writeFileAtomicSync(manifestFile, JSON.stringify({ key, file, inputs }));
-    pruneOld(dir, file);
+    pruneStale(dir, 'cli', file);
     return file;
   } finally {
     await esbuild.stop?.(); // its service process would otherwise live as long as the node
@@ -83,22 +83,6 @@ function readManifest(manifestFile, key) {
     return m.file;
   } catch {
     return null;
-  }
-}
-
-/**
- * Removes bundles of earlier sources (one per core edit would pile up), once they are an hour old: a node that
- * read the previous manifest a moment ago may still be about to import its bundle.
- */
-function pruneOld(dir, keep) {
-  for (const f of readdirSync(dir)) {
-    const path = join(dir, f);
-    if (!/^cli-[0-9a-f]{16}\.mjs$/.test(f) || path === keep) continue;
-    try {
-      if (Date.now() - statSync(path).mtimeMs > 3_600_000) unlinkSync(path);
-    } catch {
-      // gone already, or not ours to remove
-    }
   }
 }
 

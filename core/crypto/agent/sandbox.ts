@@ -17,11 +17,11 @@
  * "installed" (bwrap is often installed but blocked by container seccomp or user-namespace policy).
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, realpathSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { codeRoot as codeRootOf, writeContentAddressed } from '../../bin/build-cache.js';
+import { codeRoot as codeRootOf, pruneStale, writeContentAddressed } from '../../bin/build-cache.js';
 
 export type IsolationLevel = 'bwrap' | 'netns+permission' | 'inline';
 export type IsolationRequest = 'auto' | IsolationLevel;
@@ -138,7 +138,8 @@ let bundled: string | null | undefined;
  * concurrent nodes share it safely. Returns null (use tsx) if bundling is not possible here.
  */
 export function bundledAgentEntry(root: string): string | null {
-  if (bundled !== undefined) return bundled;
+  // Built once per process; again if the file went away (another node pruned it: see pruneStale).
+  if (bundled === null || (bundled !== undefined && existsSync(bundled))) return bundled;
   bundled = null;
   try {
     const require = createRequire(import.meta.url);
@@ -155,11 +156,9 @@ export function bundledAgentEntry(root: string): string | null {
         js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },
     });
-    bundled = writeContentAddressed(
-      join(root, 'node_modules', '.cache', 'openred'),
-      'crypto-agent',
-      out.outputFiles[0]!.contents,
-    );
+    const dir = join(root, 'node_modules', '.cache', 'openred');
+    bundled = writeContentAddressed(dir, 'crypto-agent', out.outputFiles[0]!.contents);
+    pruneStale(dir, 'crypto-agent', bundled);
   } catch {
     bundled = null;
   }
