@@ -6,7 +6,6 @@ import type {
   HttpMethod,
 } from '@openred/plugin-sdk';
 import type { Logger } from 'pino';
-import type { Dispatcher as UndiciDispatcher } from 'undici';
 import type { CryptoEngine } from '../../crypto/engine.js';
 import { fromB64u, toB64u } from '../../crypto/encoding.js';
 import { epochOf } from '../../crypto/epochs.js';
@@ -15,6 +14,7 @@ import type { DirectoryClient } from '../../directory/client.js';
 import { isOpenRedError, OpenRedError, UpstreamError, ValidationError } from '../../errors.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { TokenManager } from '../../tokens/token-manager.js';
+import { DispatchFailure, dispatchToPeer, type RawAnswer } from './peer-dispatch.js';
 import type { PeerPool } from './peer-pool.js';
 import { sessionInfo, type PeerSession } from './peer-session.js';
 import type { SessionTable } from './session-table.js';
@@ -335,53 +335,40 @@ export class PeerService implements PeerClient {
     body: string | Buffer | undefined,
     timeoutMs?: number,
     into?: Buffer,
-  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; raw: Buffer }> {
+  ): Promise<RawAnswer> {
     const { origin } = target;
-    let res: UndiciDispatcher.ResponseData;
     try {
-      res = await this.#o.pool.get(origin).request({
-        method: method as UndiciDispatcher.HttpMethod,
+      return await dispatchToPeer(this.#o.pool.get(origin), {
+        method,
         path: target.prefix + path,
         headers,
         body,
-        // The pool's headers/body timeouts bound every request; a signal is only needed for a shorter one.
-        ...(timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
+        timeoutMs,
+        maxBytes: this.#o.maxResponseBytes ?? 16 * 1024 * 1024,
+        into,
       });
     } catch (err) {
+      if (isOpenRedError(err)) throw err;
+      const failure = err instanceof DispatchFailure ? err : new DispatchFailure('request', err);
+      const cause = failure.cause;
+      if (failure.phase === 'body') {
+        // The answer stopped (timeout) or the connection dropped in the middle of the body: the request may
+        // have been processed, so this is reported like a failure after sending, never retried blindly.
+        throw afterSending(cause, origin, 'stopped answering', 'failed while answering');
+      }
       // Only a failure to connect is safe to retry: the request cannot have reached the peer. A timeout or a
       // reset after sending may have been processed, so it is reported, not retried.
-      const code = (err as { code?: string }).code ?? '';
+      const code = (cause as { code?: string }).code ?? '';
       if (NOT_CONNECTED.has(code)) {
         throw new UpstreamError(
           `cannot connect to peer at ${origin} (${code})`,
           'OR_ERR_PEER_UNREACHABLE',
           502,
-          err,
+          cause,
         );
       }
-      throw afterSending(err, origin, 'did not answer in time', 'failed');
+      throw afterSending(cause, origin, 'did not answer in time', 'failed');
     }
-    const max = this.#o.maxResponseBytes ?? 16 * 1024 * 1024;
-    const declared = Number(res.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max) {
-      res.body.destroy();
-      throw new UpstreamError('peer answer too large', 'OR_ERR_PEER_ANSWER', 502);
-    }
-    let raw: Buffer;
-    try {
-      // With a declared length (the usual case) read it whole here: one async layer less per request.
-      raw = !Number.isFinite(declared)
-        ? await readUndeclared(res, max)
-        : into !== undefined && declared <= into.length
-          ? await readInto(res, into, declared)
-          : Buffer.from(await res.body.arrayBuffer());
-    } catch (err) {
-      // The answer stopped (timeout) or the connection dropped in the middle of the body: the request may
-      // have been processed, so this is reported like a failure after sending, never retried blindly.
-      if (isOpenRedError(err)) throw err;
-      throw afterSending(err, origin, 'stopped answering', 'failed while answering');
-    }
-    return { status: res.statusCode, headers: res.headers, raw };
   }
 
   #info(s: PeerSession): PeerSessionInfo {
@@ -437,46 +424,6 @@ function afterSending(err: unknown, origin: string, timeoutText: string, failure
     timedOut ? 504 : 502,
     err,
   );
-}
-
-/**
- * Reads an answer of declared `length` into `into` as its pieces arrive (each socket read is copied once and
- * dies young), for callers that reuse their buffers. Returns the view of `into` holding it.
- */
-function readInto(res: UndiciDispatcher.ResponseData, into: Buffer, length: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let at = 0;
-    const body = res.body;
-    body.on('data', (chunk: Buffer) => {
-      if (at + chunk.length > length) {
-        body.destroy();
-        reject(new UpstreamError('peer answer longer than it declared', 'OR_ERR_PEER_ANSWER', 502));
-        return;
-      }
-      chunk.copy(into, at);
-      at += chunk.length;
-    });
-    body.once('error', reject);
-    body.once('end', () => {
-      if (at === length) resolve(into.subarray(0, length));
-      else reject(new UpstreamError('peer answer shorter than it declared', 'OR_ERR_PEER_ANSWER', 502));
-    });
-  });
-}
-
-/** Reads a peer's answer that declared no length whole, refusing more than `max` bytes. */
-async function readUndeclared(res: UndiciDispatcher.ResponseData, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += (chunk as Buffer).length;
-    if (size > max) {
-      res.body.destroy();
-      throw new UpstreamError('peer answer too large', 'OR_ERR_PEER_ANSWER', 502);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
 }
 
 function parseJson(raw: Buffer, status: number): unknown {
