@@ -28,7 +28,8 @@ export function applyMemorySettings() {
  * Buffers already dead but not yet swept by the next minor collection: a file transfer allocates ~2 bytes of
  * such short-lived memory per byte received (socket reads, decryption output), so the room filled between two
  * minor collections and V8 ran a full collection every ~50 ms, a third of the node's CPU. A fixed factor of
- * 2.5 gives ~30 MB of room on that heap (measured: full collections per 256 MiB received 29 → 2-6, the
- * receiving node's CPU per MiB 6.5-8 ms → 4.5-5, its peak RSS unchanged within noise).
+ * 2.5 gives ~30 MB of room on that heap: full collections per 256 MiB received 29 → 2-6, the receiving node's
+ * CPU per MiB 6.5-8 ms → 4-4.5. The price is memory: a node busy with messages settles ~15-20 MB higher than
+ * with 2.0 (docs/operations.md has the measured trade).
  */
 const HEAP_GROWING_PERCENT = 150;
