@@ -22,8 +22,9 @@ export function applyMemorySettings() {
 }
 
 /**
- * Old-generation growing factor. After each full collection V8 lets the old generation grow to its live size times a factor it picks from
- * recent collection speed; on a node's small heap (~20 MB live) that came out near 1.3, i.e. ~7 MB of room.
+ * Old-generation growing factor. After each full collection V8 lets the old generation grow to its live size
+ * times a factor it picks from recent collection speed; on a node's small heap (~20 MB live) that came out near
+ * 1.3, i.e. ~7 MB of room.
  * Memory outside the heap allocated since the last full collection counts against that room, including
  * Buffers already dead but not yet swept by the next minor collection: a file transfer allocates ~2 bytes of
  * such short-lived memory per byte received (socket reads, decryption output), so the room filled between two
