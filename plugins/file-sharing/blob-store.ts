@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  hkdfSync,
+  randomBytes,
+  type Cipher,
+  type Decipher,
+} from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors, PluginHttpError } from '@openred/plugin-sdk';
@@ -93,13 +101,7 @@ export class BlobStore {
         chunks.push(createHash('sha256').update(plain).digest('base64url'));
         const cipher = createCipheriv(CIPHER, key, nonce(index), { authTagLength: TAG });
         cipher.setAAD(aad(blob, index));
-        let length = 0;
-        for (let at = 0; at < plain.length; at += SLICE) {
-          length += cipher
-            .update(plain.subarray(at, Math.min(at + SLICE, plain.length)))
-            .copy(sealed, length);
-        }
-        length += cipher.final().copy(sealed, length);
+        let length = runCipher(cipher, plain, sealed);
         length += cipher.getAuthTag().copy(sealed, length);
         await writeFull(out, sealed.subarray(0, length));
         if (bytesRead < chunkBytes) break;
@@ -255,12 +257,20 @@ export function openChunkInto(key: Buffer, blob: string, index: number, sealed: 
   const decipher = createDecipheriv(CIPHER, key, nonce(index), { authTagLength: TAG });
   decipher.setAAD(aad(blob, index));
   decipher.setAuthTag(sealed.subarray(length));
+  return out.subarray(0, runCipher(decipher, sealed.subarray(0, length), out));
+}
+
+/**
+ * Passes `input` through the cipher (update in SLICE-sized steps, then final) into `out` from its start, and
+ * returns the bytes written. `out` may be `input` itself: each step's output lands where its input was, after
+ * the cipher has read it.
+ */
+function runCipher(cipher: Cipher | Decipher, input: Buffer, out: Buffer): number {
   let written = 0;
-  for (let at = 0; at < length; at += SLICE) {
-    written += decipher.update(sealed.subarray(at, Math.min(at + SLICE, length))).copy(out, written);
+  for (let at = 0; at < input.length; at += SLICE) {
+    written += cipher.update(input.subarray(at, Math.min(at + SLICE, input.length))).copy(out, written);
   }
-  written += decipher.final().copy(out, written);
-  return out.subarray(0, written);
+  return written + cipher.final().copy(out, written);
 }
 
 /** {@link openChunkInto} into a new buffer. */
