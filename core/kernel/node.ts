@@ -18,6 +18,7 @@ import type Koa from 'koa';
 import type { OpenRedConfig } from '../config/types.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { NotFoundError, OpenRedError, isOpenRedError } from '../errors.js';
+import { chachaImplementation } from '../crypto/ciphers/chacha20-poly1305.js';
 import { deriveNodeId } from '../crypto/identity.js';
 import { jsonBody } from '../http/json-body.js';
 import { closeServer, createHttpServer, listen } from '../http/server.js';
@@ -394,7 +395,7 @@ export class OpenRedNode {
       name: this.config.node.name ?? null,
       urls: this.urls,
       public_url: this.publicUrl,
-      crypto: { isolation: this.crypto.isolation },
+      crypto: { isolation: this.crypto.isolation, chacha20_poly1305: chachaImplementation },
       directory: {
         url: this.config.directory.url ?? null,
         embedded: this.embeddedDirectory !== undefined,

@@ -7,7 +7,7 @@ interface Status {
   node_id: string;
   version: string;
   urls: { p2p?: string; api?: string };
-  crypto: { isolation: string };
+  crypto: { isolation: string; chacha20_poly1305?: string };
   directory: {
     url: string | null;
     embedded: boolean;
@@ -28,7 +28,7 @@ export function register(program: Command): void {
           `node       ${s.node_id} (OpenRed ${s.version}, up ${Math.round(s.uptime_ms / 1000)} s)`,
           `peers      ${s.urls.p2p ?? '-'}`,
           `owner api  ${s.urls.api ?? '-'}`,
-          `crypto     isolation: ${s.crypto.isolation}`,
+          `crypto     isolation: ${s.crypto.isolation}${s.crypto.chacha20_poly1305 ? `, chacha20-poly1305 on ${s.crypto.chacha20_poly1305}` : ''}`,
           `directory  ${s.directory.url ?? 'none'}${s.directory.embedded ? ' (embedded)' : ''}: ${
             s.directory.registered
               ? 'registered'

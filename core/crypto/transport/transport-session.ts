@@ -154,9 +154,11 @@ export class TransportSession {
     const { epoch, n, k } = this.#next();
     const m = k.method;
     const nonce = transportNonce(n);
-    const ct = m.sealDetached
-      ? m.sealDetached(k.key, nonce, plaintext, aad)
-      : [m.seal(k.key, nonce, plaintext, aad)];
+    if (!m.sealDetached) return { e: epoch, n, ct: m.seal(k.key, nonce, plaintext, aad) };
+    const [body, tag] = m.sealDetached(k.key, nonce, plaintext, aad);
+    // A method that wrote both parts into one buffer (libsodium's) gives them back as one view: no join later.
+    const adjacent = body.buffer === tag.buffer && body.byteOffset + body.length === tag.byteOffset;
+    const ct = adjacent ? Buffer.from(body.buffer, body.byteOffset, body.length + tag.length) : [body, tag];
     return { e: epoch, n, ct };
   }
 

@@ -7,7 +7,11 @@
 import { expect } from 'chai';
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, type CipherGCMTypes } from 'node:crypto';
 import { aes256Gcm } from '../../../core/crypto/ciphers/aes-256-gcm.js';
-import { chacha20Poly1305 } from '../../../core/crypto/ciphers/chacha20-poly1305.js';
+import {
+  chacha20Poly1305,
+  chachaImplementation,
+  nodeChacha20Poly1305,
+} from '../../../core/crypto/ciphers/chacha20-poly1305.js';
 import type { CipherMethod } from '../../../core/crypto/ciphers/cipher-method.js';
 import { toB64u } from '../../../core/crypto/encoding.js';
 import { x25519PrivateFromBytes } from '../../../core/crypto/keys.js';
@@ -111,8 +115,12 @@ describe('crypto: Wycheproof', () => {
     runAead('aes_gcm_test.json', aes256Gcm, (k) => `aes-${k}-gcm`, AES_GCM_SKIP);
   });
 
-  it('ChaCha20-Poly1305', () => {
+  it(`ChaCha20-Poly1305 (the built-in method, on ${chachaImplementation})`, () => {
     runAead('chacha20_poly1305_test.json', chacha20Poly1305, () => 'chacha20-poly1305', new Set());
+  });
+
+  it('ChaCha20-Poly1305 on node:crypto (the fallback without libsodium)', () => {
+    runAead('chacha20_poly1305_test.json', nodeChacha20Poly1305, () => 'chacha20-poly1305', new Set());
   });
 
   it('Ed25519 verification', () => {
