@@ -4,7 +4,7 @@ import { UpstreamError } from '../../errors.js';
 /** A peer's answer as read off the wire: status, the headers the session layer reads, and the body bytes. */
 export interface RawAnswer {
   status: number;
-  /** Lower-case names; only `content-length` and the `openred-*` headers are kept. */
+  /** Lower-case names; only `content-length`, `content-type` and the `openred-*` headers are kept. */
   headers: Record<string, string | undefined>;
   raw: Buffer;
 }
@@ -40,87 +40,113 @@ export interface DispatchOptions {
  */
 export function dispatchToPeer(pool: Dispatcher, o: DispatchOptions): Promise<RawAnswer> {
   return new Promise<RawAnswer>((resolve, reject) => {
-    let status = 0;
-    let headers: Record<string, string | undefined> = {};
-    let started = false;
-    let size = 0;
-    let target: Buffer | undefined;
-    let chunks: Buffer[] | undefined;
-    let abort: ((err: Error) => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let settled = false;
-    const fail = (err: unknown): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(err instanceof UpstreamError ? err : new DispatchFailure(started ? 'body' : 'request', err));
-    };
-    const tooLarge = (): void => {
-      const err = new UpstreamError('peer answer too large', 'OR_ERR_PEER_ANSWER', 502);
-      abort?.(err);
-      fail(err);
-    };
-    if (o.timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        const err = Object.assign(new Error(`no complete answer within ${o.timeoutMs} ms`), {
-          name: 'TimeoutError',
-        });
-        abort?.(err);
-        fail(err);
-      }, o.timeoutMs);
-    }
-    const handler: Dispatcher.DispatchHandler = {
-      onConnect(abortRequest) {
-        abort = abortRequest;
-        if (settled) abortRequest(new Error('request already failed'));
-      },
-      onHeaders(statusCode, rawHeaders) {
-        started = true;
-        status = statusCode;
-        headers = pickHeaders(rawHeaders as unknown as Buffer[]);
-        const declared = Number(headers['content-length']);
-        if (Number.isFinite(declared)) {
-          if (declared > o.maxBytes) {
-            tooLarge();
-            return false;
-          }
-          if (o.into !== undefined && declared <= o.into.length) target = o.into;
-        }
-        return true;
-      },
-      onData(chunk) {
-        if (settled) return false;
-        const bytes = chunk as Buffer;
-        if (size + bytes.length > (target?.length ?? o.maxBytes)) {
-          tooLarge();
-          return false;
-        }
-        if (target !== undefined) bytes.copy(target, size);
-        else (chunks ??= []).push(bytes);
-        size += bytes.length;
-        return true;
-      },
-      onComplete() {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        const raw =
-          target !== undefined
-            ? target.subarray(0, size)
-            : chunks === undefined
-              ? Buffer.alloc(0)
-              : chunks.length === 1
-                ? chunks[0]!
-                : Buffer.concat(chunks, size);
-        resolve({ status, headers, raw });
-      },
-      onError: fail,
-    };
+    const exchange = new Exchange(o, resolve, reject);
+    if (o.timeoutMs !== undefined) exchange.startTimer(o.timeoutMs);
     pool.dispatch(
       { method: o.method as Dispatcher.HttpMethod, path: o.path, headers: o.headers, body: o.body },
-      handler,
+      exchange,
     );
   });
+}
+
+/**
+ * The handler of one exchange: a class, so a request allocates one object and no closures (its methods live on
+ * the prototype; undici calls them with `this` = the handler).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  #status = 0;
+  #headers: Record<string, string | undefined> = {};
+  #started = false;
+  #size = 0;
+  #target: Buffer | undefined;
+  #chunks: Buffer[] | undefined;
+  #abort: ((err: Error) => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #settled = false;
+
+  constructor(
+    readonly options: DispatchOptions,
+    readonly resolve: (answer: RawAnswer) => void,
+    readonly reject: (err: unknown) => void,
+  ) {}
+
+  startTimer(ms: number): void {
+    this.#timer = setTimeout(() => {
+      const err = Object.assign(new Error(`no complete answer within ${ms} ms`), { name: 'TimeoutError' });
+      this.#abort?.(err);
+      this.#fail(err);
+    }, ms);
+  }
+
+  #fail(err: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.reject(
+      err instanceof UpstreamError ? err : new DispatchFailure(this.#started ? 'body' : 'request', err),
+    );
+  }
+
+  #tooLarge(): void {
+    const err = new UpstreamError('peer answer too large', 'OR_ERR_PEER_ANSWER', 502);
+    this.#abort?.(err);
+    this.#fail(err);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#settled) abort(new Error('request already failed'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    this.#started = true;
+    this.#status = statusCode;
+    this.#headers = pickHeaders(rawHeaders);
+    const declared = Number(this.#headers['content-length']);
+    if (Number.isFinite(declared)) {
+      if (declared > this.options.maxBytes) {
+        this.#tooLarge();
+        return false;
+      }
+      const into = this.options.into;
+      if (into !== undefined && declared <= into.length) this.#target = into;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#settled) return false;
+    const target = this.#target;
+    if (this.#size + chunk.length > (target?.length ?? this.options.maxBytes)) {
+      this.#tooLarge();
+      return false;
+    }
+    if (target !== undefined) chunk.copy(target, this.#size);
+    else (this.#chunks ??= []).push(chunk);
+    this.#size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    const size = this.#size;
+    const chunks = this.#chunks;
+    const raw =
+      this.#target !== undefined
+        ? this.#target.subarray(0, size)
+        : chunks === undefined
+          ? Buffer.alloc(0)
+          : chunks.length === 1
+            ? chunks[0]!
+            : Buffer.concat(chunks, size);
+    this.resolve({ status: this.#status, headers: this.#headers, raw });
+  }
+
+  onError(err: Error): void {
+    this.#fail(err);
+  }
 }
 
 /** The headers the peer client reads, from undici's raw list (name, value, name, value... as bytes). */
@@ -128,10 +154,12 @@ function pickHeaders(raw: Buffer[]): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
-    // 'content-length' (14) or 'openred-…' (8+); other names are skipped without decoding them.
+    // 'content-length' (14), 'content-type' (12) or 'openred-…' (8+); shorter names are skipped undecoded.
     if (name.length < 8) continue;
     const key = name.toString('latin1').toLowerCase();
-    if (key === 'content-length' || key.startsWith('openred-')) out[key] = raw[i + 1]!.toString('latin1');
+    if (key === 'content-length' || key === 'content-type' || key.startsWith('openred-')) {
+      out[key] = raw[i + 1]!.toString('latin1');
+    }
   }
   return out;
 }

@@ -25,12 +25,15 @@ import {
   SEALED_HEADER,
   STATUS_HEADER,
   BODY_HEADER,
+  binaryEnvelope,
   binaryRequestAad,
   binaryResponseAad,
   bytesRequestAad,
   frameBytes,
   preSealedResponseAad,
   rawResponseAad,
+  readBinaryEnvelope,
+  isSealedType,
   SEALED_TYPE,
   SESSION_HEADER,
   requestAad,
@@ -240,18 +243,13 @@ export class PeerService implements PeerClient {
       headers[ENVELOPE_HEADER] = toB64u(Buffer.from(JSON.stringify(envelope)));
       requestCounter = envelope.n;
     } else {
-      // A binary envelope: ciphertext || tag as the body, epoch and counter in headers (no base64, no JSON).
+      // A binary envelope: epoch and counter, then ciphertext || tag, as the body (no base64, no JSON).
       const aad = bytes ? bytesRequestAad(method, url) : binaryRequestAad(method, url);
       const raw = session.transport.sealRaw(plaintext, aad);
       headers['content-type'] = SEALED_TYPE;
-      headers[EPOCH_HEADER] = String(raw.e);
-      // The decimal string serves twice: as the header and in the answer's AAD (String(counter) there).
-      requestCounter = headers[COUNTER_HEADER] = raw.n.toString();
+      requestCounter = raw.n;
       if (bytes) headers[BODY_HEADER] = 'bytes';
-      payload =
-        raw.ct instanceof Uint8Array
-          ? Buffer.from(raw.ct.buffer, raw.ct.byteOffset, raw.ct.byteLength)
-          : Buffer.concat(raw.ct);
+      payload = binaryEnvelope(raw.e, raw.n, raw.ct);
     }
     const res = await this.#raw(target, method, url, headers, payload, options.timeoutMs, options.into);
     this.#o.sessions.touch(session);
@@ -281,11 +279,11 @@ export class PeerService implements PeerClient {
       return { status: meta.s, body: res.raw as T };
     }
     let answer: Buffer;
-    if (sealed === 'raw') {
-      answer = session.transport.openRaw(
-        { e: Number(res.headers[EPOCH_HEADER]), n: parseCounter(res.headers[COUNTER_HEADER]), ct: res.raw },
-        rawResponseAad(method, url, requestCounter),
-      );
+    if (sealed === undefined && payload !== undefined && isSealedType(res.headers['content-type'])) {
+      const envelope = readBinaryEnvelope(res.raw);
+      if (!envelope)
+        throw new UpstreamError('peer answered a malformed sealed body', 'OR_ERR_PEER_ANSWER', 502);
+      answer = session.transport.openRaw(envelope, rawResponseAad(method, url, requestCounter));
     } else if (sealed === '1') {
       answer = session.transport.open(
         parseJson(res.raw, res.status),

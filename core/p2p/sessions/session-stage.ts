@@ -16,12 +16,15 @@ import {
   SEALED_HEADER,
   STATUS_HEADER,
   BODY_HEADER,
+  binaryEnvelope,
   binaryRequestAad,
   binaryResponseAad,
   bytesRequestAad,
   unframeBytes,
   preSealedResponseAad,
   rawResponseAad,
+  readBinaryEnvelope,
+  isSealedType,
   SEALED_TYPE,
   SESSION_HEADER,
   requestAad,
@@ -61,20 +64,17 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
     }
     let counter: number | string | bigint;
     if (binary) {
-      const epoch = Number(decimalHeader(header(headers, EPOCH_HEADER), 'epoch'));
-      // The canonical decimal string is what the answer's AAD binds (String(counter)): keep it, parse once.
-      const counterText = decimalHeader(header(headers, COUNTER_HEADER), 'counter');
-      const counterValue = BigInt(counterText);
-      counter = counterText;
+      const envelope = readBinaryEnvelope(ctx.request.rawBody!);
+      if (!envelope) {
+        throw new ValidationError('sealed body too short', undefined, 'OR_ERR_ENVELOPE_MALFORMED');
+      }
+      counter = envelope.n;
       const bytes = header(headers, BODY_HEADER) === 'bytes';
       if (bytes && !ctx.state.rawBodyAllowed) {
         throw new OpenRedError('OR_ERR_UNSUPPORTED_MEDIA_TYPE', 'this route takes JSON, not bytes', 415);
       }
       const aad = bytes ? bytesRequestAad(ctx.method, ctx.url) : binaryRequestAad(ctx.method, ctx.url);
-      const plaintext = session.transport.openRaw(
-        { e: epoch, n: counterValue, ct: ctx.request.rawBody! },
-        aad,
-      );
+      const plaintext = session.transport.openRaw(envelope, aad);
       if (bytes) {
         const framed = unframeBytes(plaintext);
         if (!framed || !isHeaderMap(framed.headers)) {
@@ -124,14 +124,9 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
     const answer = Buffer.from(JSON.stringify(reply));
     if (binary) {
       const raw = session.transport.sealRaw(answer, rawResponseAad(ctx.method, ctx.url, counter));
-      // Straight to Node's response (Koa's `ctx.set` adds two accessor layers and a type check per header);
-      // a plain content type, not `ctx.type`, whose setter looks the type up on every call.
-      const res = ctx.res;
-      res.setHeader(SEALED_HEADER, 'raw');
-      res.setHeader(EPOCH_HEADER, String(raw.e));
-      res.setHeader(COUNTER_HEADER, raw.n.toString());
-      res.setHeader('Content-Type', 'application/octet-stream');
-      ctx.body = joinParts(raw.ct);
+      // Straight to Node's response: Koa's `ctx.type` setter looks the type up on every call.
+      ctx.res.setHeader('Content-Type', SEALED_TYPE);
+      ctx.body = binaryEnvelope(raw.e, raw.n, raw.ct);
     } else {
       ctx.body = session.transport.seal(answer, responseAad(ctx.method, ctx.url, counter));
       ctx.set(SEALED_HEADER, '1');
@@ -213,28 +208,6 @@ function isHeaderMap(v: unknown): v is Record<string, string> {
     !Array.isArray(v) &&
     Object.values(v).every((x) => typeof x === 'string')
   );
-}
-
-function isSealedType(contentType: string): boolean {
-  return (
-    contentType === SEALED_TYPE || contentType.split(';')[0]!.trim().toLowerCase() === SEALED_TYPE // parameters, case
-  );
-}
-
-/** ciphertext || tag as one buffer (sealRaw may return the two detached parts). */
-function joinParts(ct: Uint8Array | readonly Uint8Array[]): Buffer {
-  if (ct instanceof Uint8Array) return Buffer.from(ct.buffer, ct.byteOffset, ct.byteLength);
-  return Buffer.concat(ct);
-}
-
-const DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
-
-/** A binary envelope's epoch or counter header: a plain decimal (range checks are the transport's). */
-function decimalHeader(value: string, what: 'epoch' | 'counter'): string {
-  if (!DECIMAL.test(value)) {
-    throw new ValidationError(`malformed envelope ${what}`, undefined, 'OR_ERR_ENVELOPE_MALFORMED');
-  }
-  return value;
 }
 
 function envelopeFromHeader(value: string): unknown {

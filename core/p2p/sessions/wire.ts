@@ -3,19 +3,19 @@
  *
  *   request:  header `OpenRed-Session: <session id>`; plaintext = JSON `{b?: body, h?: headers}`, sealed as
  *             - binary (the default for POST, PUT, PATCH): `Content-Type: application/vnd.openred.sealed`,
- *               the body is ciphertext || tag, `OpenRed-Epoch` and `OpenRed-Counter` headers,
+ *               the body is the envelope prefix (u32be epoch || u64be counter, 12 bytes) || ciphertext || tag,
  *               AAD = "openred/req-bin/v1" \n METHOD \n URL;
  *             - JSON: the envelope `{e, n, ct}` is the JSON body, or, for requests without a body (GET,
  *               DELETE), the base64url JSON in header `OpenRed-Envelope`; AAD = "openred/req/v1" \n METHOD \n URL.
  *             - bytes (a Buffer body, for routes declared `raw`): the binary request form with `OpenRed-Body: bytes`,
  *               plaintext = frameBytes(headers, bytes), AAD = "openred/req-bytes/v1" \n METHOD \n URL.
  *   response: plaintext = JSON `{s: status, b?: body}`, in the form of the request:
- *             - to a binary request: ciphertext || tag as the body, `OpenRed-Sealed: raw`, `OpenRed-Epoch`,
- *               `OpenRed-Counter`; AAD = "openred/res-raw/v1" \n METHOD \n URL \n request n;
+ *             - to a binary request: `Content-Type: application/vnd.openred.sealed`, the body is the envelope
+ *               prefix || ciphertext || tag; AAD = "openred/res-raw/v1" \n METHOD \n URL \n request n;
  *             - to a JSON request: the envelope is the JSON body, header `OpenRed-Sealed: 1`;
  *               AAD = "openred/res/v1" \n METHOD \n URL \n request n.
- *             The binary forms carry no base64 and no second JSON layer: on small messages those cost about as
- *             much as the AEAD itself.
+ *             The binary forms carry no base64, no second JSON layer and no header beyond the session id: on
+ *             small messages each of those costs about as much as a fifth of the AEAD itself.
  *   bytes:    when a route answers a Buffer, the body is the raw ciphertext || tag, with `OpenRed-Sealed: bin`,
  *             `OpenRed-Epoch`, `OpenRed-Counter`, `OpenRed-Status`; AAD = "openred/res-bin/v1" \n METHOD \n
  *             URL \n request n \n status (no base64, no JSON: file chunks cost one AEAD pass).
@@ -25,21 +25,73 @@
  *             URL \n request n. The session binds status and length to the request; the bytes' own AEAD,
  *             checked by the receiving plugin, protects their content.
  *
+ * The envelope prefix is not authenticated data of its own: the counter is the AEAD nonce and the epoch selects
+ * the key, so changing either makes the tag check fail.
  * Binding the method and URL stops an envelope from being replayed to another route; binding the request's
  * counter into the response's AAD stops a response from being swapped with another one.
  */
 export const SESSION_HEADER = 'openred-session';
 export const ENVELOPE_HEADER = 'openred-envelope';
 export const SEALED_HEADER = 'openred-sealed';
-/** Binary responses (a route answered bytes): the raw envelope's epoch, counter and the status travel here. */
+/** Byte answers (a route answered bytes): the raw envelope's epoch, counter and the status travel here. */
 export const EPOCH_HEADER = 'openred-epoch';
 export const COUNTER_HEADER = 'openred-counter';
 export const STATUS_HEADER = 'openred-status';
 
-/** Content type of a request whose body is a binary sealed envelope (epoch and counter in headers). */
+/** Content type of a request or answer whose body is a binary sealed envelope (prefix || ciphertext || tag). */
 export const SEALED_TYPE = 'application/vnd.openred.sealed';
 /** `OpenRed-Body: bytes` on a binary request: the plaintext is framed bytes for a `raw` route, not JSON. */
 export const BODY_HEADER = 'openred-body';
+
+/** A content type naming a binary sealed envelope (the exact string first: that is what nodes send). */
+export function isSealedType(contentType: string | undefined): boolean {
+  if (contentType === SEALED_TYPE) return true;
+  return contentType !== undefined && contentType.split(';')[0]!.trim().toLowerCase() === SEALED_TYPE;
+}
+
+/** u32be epoch || u64be counter, before the ciphertext of a binary envelope. */
+export const PREFIX_LENGTH = 12;
+
+const TWO_32 = 0x1_0000_0000;
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A binary envelope as one buffer: prefix || ciphertext || tag. `ct` is what sealRaw returned (one buffer, or
+ * ciphertext and tag apart); one allocation and one copy of the ciphertext.
+ */
+export function binaryEnvelope(
+  epoch: number,
+  counter: bigint,
+  ct: Uint8Array | readonly Uint8Array[],
+): Buffer {
+  const parts = ct instanceof Uint8Array ? [ct] : ct;
+  let length = PREFIX_LENGTH;
+  for (const p of parts) length += p.length;
+  const out = Buffer.allocUnsafe(length);
+  out.writeUInt32BE(epoch, 0);
+  if (counter <= SAFE) {
+    // Two 32-bit halves below 2^53: BigInt writes allocate.
+    const v = Number(counter);
+    out.writeUInt32BE(Math.floor(v / TWO_32), 4);
+    out.writeUInt32BE(v >>> 0, 8);
+  } else {
+    out.writeBigUInt64BE(counter, 4);
+  }
+  let at = PREFIX_LENGTH;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Splits a received binary envelope; undefined when it is too short to hold a prefix and a tag. */
+export function readBinaryEnvelope(body: Buffer): { e: number; n: bigint; ct: Buffer } | undefined {
+  if (body.length < PREFIX_LENGTH + 16) return undefined;
+  const high = body.readUInt32BE(4);
+  const n = high < 0x20_0000 ? BigInt(high * TWO_32 + body.readUInt32BE(8)) : body.readBigUInt64BE(4);
+  return { e: body.readUInt32BE(0), n, ct: body.subarray(PREFIX_LENGTH) };
+}
 
 /** Methods as Node and undici spell them: `toUpperCase` on these would only copy them, on every message. */
 const CANONICAL_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);

@@ -2,20 +2,21 @@
  * Speaks the session layer from node A's side with A's own transport keys, so the fuzzer can seal any
  * plaintext it likes (valid envelopes around hostile content) and open B's sealed answers to judge what
  * the plugin really answered. Both wire forms are used: the JSON envelope (body, or header for GET/DELETE)
- * and the binary envelope (raw body, epoch and counter in headers).
+ * and the binary envelope (epoch and counter, then ciphertext and tag, as the body).
  */
 import { toB64u } from '../../../core/crypto/encoding.js';
 import type { PeerSession } from '../../../core/p2p/sessions/peer-session.js';
 import {
-  COUNTER_HEADER,
   ENVELOPE_HEADER,
-  EPOCH_HEADER,
   SEALED_HEADER,
   SEALED_TYPE,
   SESSION_HEADER,
   STATUS_HEADER,
+  binaryEnvelope,
   binaryRequestAad,
+  isSealedType,
   rawResponseAad,
+  readBinaryEnvelope,
   requestAad,
   responseAad,
 } from '../../../core/p2p/sessions/wire.js';
@@ -32,9 +33,6 @@ export interface SealedRequest {
 /** What B answered, once opened: a JSON plaintext `{s, b}`, or bytes whose content only the plugin checks. */
 export type OpenedAnswer = { status: number; text: string } | { status: number; opaque: true };
 
-const joined = (ct: Uint8Array | readonly Uint8Array[]): Buffer =>
-  ct instanceof Uint8Array ? Buffer.from(ct) : Buffer.concat(ct as Uint8Array[]);
-
 export class SealedClient {
   constructor(private readonly session: PeerSession) {}
 
@@ -48,9 +46,10 @@ export class SealedClient {
     if (form === 'binary') {
       const raw = t.sealRaw(plaintext, binaryRequestAad(method, path));
       headers['content-type'] = SEALED_TYPE;
-      headers[EPOCH_HEADER] = String(raw.e);
-      headers[COUNTER_HEADER] = raw.n.toString();
-      return { probe: { method, path, headers, body: joined(raw.ct) }, counter: raw.n.toString() };
+      return {
+        probe: { method, path, headers, body: binaryEnvelope(raw.e, raw.n, raw.ct) },
+        counter: raw.n.toString(),
+      };
     }
     const env = t.seal(plaintext, requestAad(method, path));
     if (method === 'GET' || method === 'DELETE') {
@@ -64,18 +63,15 @@ export class SealedClient {
   /** Opens a sealed answer; undefined when the answer is not sealed (refused before the session layer). */
   open(answer: Answer, method: string, path: string, counter: string): OpenedAnswer | undefined {
     const t = this.session.transport;
+    const contentType = answer.headers['content-type'];
+    if (answer.headers[SEALED_HEADER] === undefined && isSealedType(String(contentType ?? ''))) {
+      const envelope = readBinaryEnvelope(answer.body);
+      return envelope && inner(t.openRaw(envelope, rawResponseAad(method, path, counter)));
+    }
     switch (answer.headers[SEALED_HEADER]) {
       case '1': {
         const plain = t.open(JSON.parse(answer.body.toString('utf8')), responseAad(method, path, counter));
         return inner(plain);
-      }
-      case 'raw': {
-        const raw = {
-          e: Number(answer.headers[EPOCH_HEADER]),
-          n: BigInt(String(answer.headers[COUNTER_HEADER])),
-          ct: answer.body,
-        };
-        return inner(t.openRaw(raw, rawResponseAad(method, path, counter)));
       }
       case 'bin':
         return { status: Number(answer.headers[STATUS_HEADER]), opaque: true };

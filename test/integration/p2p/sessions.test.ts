@@ -8,8 +8,11 @@ import { loadOrCreateDirectoryKey } from '../../../core/crypto/directory-key.js'
 import type { OpenRedNode } from '../../../core/kernel/node.js';
 import type { RawEnvelope } from '../../../core/crypto/transport/transport-session.js';
 import {
+  binaryEnvelope,
   binaryRequestAad,
+  PREFIX_LENGTH,
   rawResponseAad,
+  readBinaryEnvelope,
   requestAad,
   SEALED_TYPE,
 } from '../../../core/p2p/sessions/wire.js';
@@ -178,42 +181,37 @@ describe('node-to-node sessions (directory + 3 nodes, in process)', function () 
     );
   });
 
-  it('binary envelopes: the answer comes back raw-sealed; tampered, replayed, misrouted or malformed ones are refused', async () => {
+  it('binary envelopes: the answer comes back as one; tampered, replayed, misrouted or malformed ones are refused', async () => {
     await a.peers.connect(b.id);
     const session = a.sessions!.current(b.id)!;
     const url = `${b.urls.p2p}/p2p/echo`;
-    const send = async (raw: RawEnvelope, headers: Record<string, string> = {}) => {
+    const send = async (body: Buffer) => {
       const res = await fetch(url, {
         method: 'POST',
-        headers: {
-          'content-type': SEALED_TYPE,
-          'openred-session': session.id,
-          'openred-epoch': String(raw.e),
-          'openred-counter': raw.n.toString(),
-          ...headers,
-        },
-        body: Buffer.concat(raw.ct as Uint8Array[]),
+        headers: { 'content-type': SEALED_TYPE, 'openred-session': session.id },
+        body,
       });
       return { res, bytes: Buffer.from(await res.arrayBuffer()) };
     };
     const sealFor = (path: string, body: unknown) =>
       session.transport.sealRaw(Buffer.from(JSON.stringify({ b: body })), binaryRequestAad('POST', path));
+    const wire = (raw: RawEnvelope) => binaryEnvelope(raw.e, raw.n, raw.ct);
 
     const good = sealFor('/p2p/echo', { n: 9 });
-    const ok = await send(good);
+    const ok = await send(wire(good));
     expect(ok.res.status).to.equal(200);
-    expect(ok.res.headers.get('openred-sealed')).to.equal('raw');
+    expect(ok.res.headers.get('content-type')).to.equal(SEALED_TYPE);
+    // Epoch and counter travel in the body, not in headers.
+    expect(ok.res.headers.get('openred-epoch')).to.equal(null);
+    expect(ok.res.headers.get('openred-counter')).to.equal(null);
+    const envelope = readBinaryEnvelope(ok.bytes)!;
+    expect(envelope.e).to.equal(good.e);
+    // The answer is bound to the request's counter (checked first: opening it commits its own counter).
+    expect(() => session.transport.openRaw(envelope, rawResponseAad('POST', '/p2p/echo', good.n + 1n)))
+      .to.throw()
+      .with.property('code', 'OR_ERR_BAD_TAG');
     const answer = JSON.parse(
-      session.transport
-        .openRaw(
-          {
-            e: Number(ok.res.headers.get('openred-epoch')),
-            n: BigInt(ok.res.headers.get('openred-counter')!),
-            ct: ok.bytes,
-          },
-          rawResponseAad('POST', '/p2p/echo', good.n),
-        )
-        .toString('utf8'),
+      session.transport.openRaw(envelope, rawResponseAad('POST', '/p2p/echo', good.n)).toString('utf8'),
     ) as { s: number; b: { peer: string; body: unknown } };
     expect(answer.s).to.equal(200);
     expect(answer.b.body).to.deep.equal({ n: 9 });
@@ -221,27 +219,19 @@ describe('node-to-node sessions (directory + 3 nodes, in process)', function () 
 
     const code = async (r: Promise<{ bytes: Buffer }>) =>
       (JSON.parse((await r).bytes.toString('utf8')) as { error: { code: string } }).error.code;
-    expect(await code(send(good))).to.equal('OR_ERR_REPLAY');
-    const tampered = sealFor('/p2p/echo', { n: 10 });
-    const parts = (tampered.ct as Uint8Array[]).map((p) => Buffer.from(p));
-    parts[0]![0]! ^= 1;
-    expect(await code(send({ ...tampered, ct: parts }))).to.equal('OR_ERR_BAD_TAG');
-    expect(await code(send(sealFor('/p2p/echo/fail', {})))).to.equal('OR_ERR_BAD_TAG');
+    expect(await code(send(wire(good)))).to.equal('OR_ERR_REPLAY');
+    const tampered = wire(sealFor('/p2p/echo', { n: 10 }));
+    tampered[PREFIX_LENGTH]! ^= 1;
+    expect(await code(send(tampered))).to.equal('OR_ERR_BAD_TAG');
+    expect(await code(send(wire(sealFor('/p2p/echo/fail', {}))))).to.equal('OR_ERR_BAD_TAG');
     // A counter that differs from the one sealed gives another nonce: authentication fails.
     const moved = sealFor('/p2p/echo', { n: 11 });
-    expect(await code(send(moved, { 'openred-counter': (moved.n + 1000n).toString() }))).to.equal(
-      'OR_ERR_BAD_TAG',
-    );
-    const malformed: Array<Record<string, string>> = [
-      { 'openred-counter': '-1' },
-      { 'openred-counter': '0x10' },
-      { 'openred-epoch': '' },
-    ];
-    for (const bad of malformed) {
-      expect(await code(send(sealFor('/p2p/echo', {}), bad))).to.equal('OR_ERR_ENVELOPE_MALFORMED');
-    }
-    const short = sealFor('/p2p/echo', {});
-    expect(await code(send({ ...short, ct: [Buffer.alloc(3)] }))).to.equal('OR_ERR_ENVELOPE_MALFORMED');
+    expect(await code(send(binaryEnvelope(moved.e, moved.n + 1000n, moved.ct)))).to.equal('OR_ERR_BAD_TAG');
+    // An epoch far from the receiver's clock is refused before any decryption.
+    const stale = sealFor('/p2p/echo', { n: 12 });
+    expect(await code(send(binaryEnvelope(stale.e - 5, stale.n, stale.ct)))).to.equal('OR_ERR_EPOCH_EXPIRED');
+    // Too short to hold a prefix and a tag.
+    expect(await code(send(Buffer.alloc(PREFIX_LENGTH + 15)))).to.equal('OR_ERR_ENVELOPE_MALFORMED');
     // The session still works after all that.
     expect((await a.peers.request(b.id, 'POST', '/echo', { n: 12 })).status).to.equal(200);
   });

@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import {
+  binaryEnvelope,
+  isSealedType,
+  PREFIX_LENGTH,
+  readBinaryEnvelope,
+  SEALED_TYPE,
+} from '../../../core/p2p/sessions/wire.js';
+
+describe('p2p wire: binary envelopes', () => {
+  const tag = Buffer.alloc(16, 0xee);
+
+  it('round-trips epoch and counter across the 2^32 and 2^53 boundaries and up to 2^64 - 1', () => {
+    const counters = [
+      0n,
+      1n,
+      2n ** 32n - 1n,
+      2n ** 32n,
+      2n ** 53n - 1n,
+      2n ** 53n,
+      2n ** 53n + 1n,
+      2n ** 64n - 1n,
+    ];
+    for (const n of counters) {
+      const wire = binaryEnvelope(29_000_000, n, [Buffer.from('ciphertext'), tag]);
+      expect(wire.length).to.equal(PREFIX_LENGTH + 10 + 16);
+      expect(wire.readBigUInt64BE(4), `counter ${n}`).to.equal(n); // big-endian, as documented
+      const back = readBinaryEnvelope(wire)!;
+      expect(back.e).to.equal(29_000_000);
+      expect(back.n).to.equal(n);
+      expect(back.ct.equals(Buffer.concat([Buffer.from('ciphertext'), tag]))).to.equal(true);
+    }
+  });
+
+  it('takes the ciphertext whole or in parts, with the same bytes', () => {
+    const whole = Buffer.concat([Buffer.from('abc'), tag]);
+    expect(binaryEnvelope(7, 9n, whole).equals(binaryEnvelope(7, 9n, [Buffer.from('abc'), tag]))).to.equal(
+      true,
+    );
+  });
+
+  it('refuses bodies too short for a prefix and a tag', () => {
+    expect(readBinaryEnvelope(Buffer.alloc(PREFIX_LENGTH + 15))).to.equal(undefined);
+    expect(readBinaryEnvelope(Buffer.alloc(0))).to.equal(undefined);
+    expect(readBinaryEnvelope(Buffer.alloc(PREFIX_LENGTH + 16))).to.not.equal(undefined);
+  });
+
+  it('recognises the sealed content type with parameters or in another case, and nothing else', () => {
+    expect(isSealedType(SEALED_TYPE)).to.equal(true);
+    expect(isSealedType('Application/VND.openred.sealed; v=1')).to.equal(true);
+    expect(isSealedType('application/octet-stream')).to.equal(false);
+    expect(isSealedType(undefined)).to.equal(false);
+    expect(isSealedType('')).to.equal(false);
+  });
+});
