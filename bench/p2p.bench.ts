@@ -1,10 +1,11 @@
 /**
  * Node-to-node benchmark (`npm run bench -- p2p`):
  *  1. encrypted request/response between two node processes (256 B payload, keep-alive pool) vs a bare Koa
- *     POST route carrying the same payload in plain JSON, same client concurrency and connection count;
+ *     POST route carrying the same payload in plain JSON, same client concurrency and connection count, once
+ *     per built-in cipher method (the epoch's method decides which one a session uses);
  *  2. first contact (discover + request-connection + token push + handshake): p50/p99 and sessions/s;
  *  3. memory per established session.
- * Node A runs in this process (it is the client); node B and the baseline server are child processes.
+ * The client nodes run in this process; node B and the baseline server are child processes.
  */
 import 'reflect-metadata';
 import type { ChildProcess } from 'node:child_process';
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
 import { resolveConfig } from '../core/config/load-config.js';
+import { chachaImplementation } from '../core/crypto/ciphers/chacha20-poly1305.js';
 import { createNode } from '../core/kernel/create-node.js';
 import { silentLogger } from '../core/kernel/logger.js';
 import { closedLoop, percentile, printTable, verdict } from './lib/measure.js';
@@ -68,33 +70,48 @@ const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 try {
-  // Node A (this process) hosts the directory; node B is a child process that joins it.
-  const aConfig = resolveConfig(
-    {
-      node: { dataDir: join(dir, 'a') },
-      server: { p2p: { port: 0 }, api: { port: 0 } },
-      directory: {
-        embedded: {
-          host: '127.0.0.1',
-          port: 0,
-          allowLoopback: true,
-          // The first-contact loop asks for many grants in a row; the default limit is for real communities.
-          rateLimits: {
-            connectionsPerNode: { perSecond: 1000, burst: 1000 },
-            perNode: { perSecond: 1000, burst: 1000 },
-            perAddress: { perSecond: 1000, burst: 1000 },
-          },
+  // The clients (this process): node A hosts the directory and speaks ChaCha20-Poly1305 only, node A2 joins it
+  // and speaks AES-256-GCM only, so each session uses one built-in method whatever the epoch. Node B (a child
+  // process, default configuration) serves both.
+  const clientConfig = (name: string, method: string, directory: Record<string, unknown>) =>
+    resolveConfig(
+      {
+        node: { dataDir: join(dir, name) },
+        server: { p2p: { port: 0 }, api: { port: 0 } },
+        directory,
+        crypto: { isolation: 'inline', methods: [method] },
+        plugins: { dirs: [FIXTURES], packages: false, hotReload: false },
+        log: { level: 'silent' },
+      },
+      dir,
+      {},
+    );
+  const a = createNode(
+    clientConfig('a', 'chacha20-poly1305', {
+      embedded: {
+        host: '127.0.0.1',
+        port: 0,
+        allowLoopback: true,
+        // The first-contact loop asks for many grants in a row; the default limit is for real communities.
+        rateLimits: {
+          connectionsPerNode: { perSecond: 1000, burst: 1000 },
+          perNode: { perSecond: 1000, burst: 1000 },
+          perAddress: { perSecond: 1000, burst: 1000 },
         },
       },
-      crypto: { isolation: 'inline' },
-      plugins: { dirs: [FIXTURES], packages: false, hotReload: false },
-      log: { level: 'silent' },
-    },
-    dir,
-    {},
+    }),
+    { logger: silentLogger(), scrypt: SCRYPT },
   );
-  const a = createNode(aConfig, { logger: silentLogger(), scrypt: SCRYPT });
   await a.start();
+  const a2 = createNode(
+    clientConfig('a2', 'aes-256-gcm', {
+      embedded: false,
+      url: a.config.directory.url,
+      publicKey: a.config.directory.publicKey,
+    }),
+    { logger: silentLogger(), scrypt: SCRYPT },
+  );
+  await a2.start();
   const bConfigFile = join(dir, 'b.config.ts');
   await writeFile(
     bConfigFile,
@@ -121,8 +138,13 @@ try {
   });
   children.push(bare.child);
 
-  // 1. Encrypted requests vs the bare route.
+  // 1. Encrypted requests vs the bare route, for each built-in method.
   await a.peers.connect(bId);
+  await a2.peers.connect(bId);
+  const methods = [
+    { name: `ChaCha20-Poly1305 (${chachaImplementation})`, node: a },
+    { name: 'AES-256-GCM (node:crypto)', node: a2 },
+  ];
   const barePool = new Pool(`http://127.0.0.1:${bare.info.port}`, { connections: 8, pipelining: 1 });
   const body = JSON.stringify(payload);
   const bareSend = async (): Promise<void> => {
@@ -134,7 +156,8 @@ try {
     });
     await r.body.json();
   };
-  const sealedSend = (): Promise<unknown> => a.peers.request(bId, 'POST', '/echo', payload);
+  const sealedSend = (node: typeof a) => (): Promise<unknown> =>
+    node.peers.request(bId, 'POST', '/echo', payload);
   // The same pipeline without the session layer (owner route, plain JSON, anonymous owner allowed for B).
   const plainPool = new Pool(String(b.info.api), { connections: 8, pipelining: 1 });
   const plainSend = async (): Promise<void> => {
@@ -146,30 +169,39 @@ try {
     });
     await r.body.json();
   };
-  // A-B-B-A rounds: the machine's other load affects both sides alike; the median ratio is reported.
-  const runs: Array<{ bare: Awaited<ReturnType<typeof load>>; sealed: Awaited<ReturnType<typeof load>> }> =
-    [];
+  // Rounds of bare, then each method, the order reversed every other round: the machine's other load affects
+  // all sides alike; per method, the median of the rounds' ratios is reported.
+  type Run = Awaited<ReturnType<typeof load>>;
+  const runs: Array<{ bare: Run; sealed: Run[] }> = [];
   for (let round = 0; round < 3; round++) {
-    const first = round % 2 === 0;
-    const x = first ? await load(bareSend, bare.child.pid!) : await load(sealedSend, b.child.pid!);
-    const y = first ? await load(sealedSend, b.child.pid!) : await load(bareSend, bare.child.pid!);
-    runs.push(first ? { bare: x, sealed: y } : { bare: y, sealed: x });
+    const order = [-1, ...methods.keys()];
+    if (round % 2 === 1) order.reverse();
+    const result: { bare?: Run; sealed: Run[] } = { sealed: [] };
+    for (const i of order) {
+      if (i < 0) result.bare = await load(bareSend, bare.child.pid!);
+      else result.sealed[i] = await load(sealedSend(methods[i]!.node), b.child.pid!);
+    }
+    runs.push(result as { bare: Run; sealed: Run[] });
   }
   const plainRun = await load(plainSend, b.child.pid!);
   await plainPool.close();
-  const ratios = runs.map((r) => r.sealed.rps / r.bare.rps).sort((p, q) => p - q);
-  const mid = runs.find((r) => r.sealed.rps / r.bare.rps === ratios[1])!;
-  const bareRun = mid.bare;
-  const sealedRun = mid.sealed;
   await barePool.close();
+  const medians = methods.map((_, i) => {
+    const ratios = runs.map((r) => r.sealed[i]!.rps / r.bare.rps).sort((p, q) => p - q);
+    const mid = runs.find((r) => r.sealed[i]!.rps / r.bare.rps === ratios[1])!;
+    return { ratios, bare: mid.bare, sealed: mid.sealed[i]! };
+  });
   printTable(`Encrypted request/response, 256 B payload, ${CONCURRENCY} concurrent, 8 connections`, [
-    row('bare Koa + @koa/router (plain JSON)', bareRun),
+    row('bare Koa + @koa/router (plain JSON)', medians[0]!.bare),
     row('OpenRed owner route, same node, no session (plain JSON)', plainRun),
-    row('OpenRed session (sealed both ways)', sealedRun),
+    ...methods.map((m, i) => row(`OpenRed session, ${m.name}`, medians[i]!.sealed)),
   ]);
-  console.log(
-    `\nratio encrypted/bare (median of 3 rounds; all: ${ratios.map((r) => r.toFixed(2)).join(', ')}): ${verdict(ratios[1]!, 0.6)}`,
-  );
+  for (const [i, m] of methods.entries()) {
+    const { ratios } = medians[i]!;
+    console.log(
+      `ratio encrypted/bare, ${m.name} (median of 3 rounds; all: ${ratios.map((r) => r.toFixed(2)).join(', ')}): ${verdict(ratios[1]!, 0.6)}`,
+    );
+  }
 
   // 2. First contact, sequential: drop the session each time so every connect is a full first contact.
   const lat: number[] = [];
@@ -217,6 +249,7 @@ try {
       ),
     },
   ]);
+  await a2.stop();
   await a.stop();
 } finally {
   // Stop the child processes gracefully, and make sure none outlives the benchmark.
