@@ -5,6 +5,7 @@ import {
   chacha20Poly1305,
   chachaImplementation,
   nodeChacha20Poly1305,
+  SODIUM_BELOW_BYTES,
 } from '../../../core/crypto/ciphers/chacha20-poly1305.js';
 import { checkConformance } from '../../../core/crypto/ciphers/conformance.js';
 import { loadSodium, sodiumChacha20Poly1305 } from '../../../core/crypto/ciphers/sodium-aead.js';
@@ -48,6 +49,25 @@ describe('crypto: ChaCha20-Poly1305 on libsodium', () => {
       const [body, tag] = method!.sealDetached!(key, nonce, pt, aad);
       expect(Buffer.concat([body, tag]).equals(b)).to.equal(true);
       expect(method!.openDetached!(key, nonce, body, tag, aad).equals(pt)).to.equal(true);
+    }
+  });
+
+  it('the built-in method switches to node:crypto at the size threshold, with the same bytes on both sides of it', () => {
+    for (const size of [SODIUM_BELOW_BYTES - 1, SODIUM_BELOW_BYTES, SODIUM_BELOW_BYTES + 1]) {
+      const key = randomBytes(32);
+      const nonce = randomBytes(12);
+      const pt = randomBytes(size);
+      const aad = Buffer.from('threshold');
+      const sealed = chacha20Poly1305.seal(key, nonce, pt, aad);
+      expect(sealed.equals(nodeChacha20Poly1305.seal(key, nonce, pt, aad)), `size ${size}`).to.equal(true);
+      expect(chacha20Poly1305.open(key, nonce, sealed, aad).equals(pt)).to.equal(true);
+      const [body, tag] = chacha20Poly1305.sealDetached!(key, nonce, pt, aad);
+      expect(chacha20Poly1305.openDetached!(key, nonce, body, tag, aad).equals(pt)).to.equal(true);
+      const flipped = Buffer.from(sealed);
+      flipped[size >> 1]! ^= 1;
+      expect(() => chacha20Poly1305.open(key, nonce, flipped, aad))
+        .to.throw()
+        .with.property('code', 'OR_ERR_BAD_TAG');
     }
   });
 
