@@ -169,6 +169,11 @@ try {
     });
     await r.body.json();
   };
+  // Warm-up under the same concurrency first, so that no measured round includes the JIT compiling the paths
+  // (on two cores its threads compete with the load: the first round used to run ~10 % below the others).
+  for (const send of [bareSend, plainSend, ...methods.map((m) => sealedSend(m.node))]) {
+    await closedLoop(send, { concurrency: CONCURRENCY, durationMs: 1500 });
+  }
   // Rounds of bare, then each method, the order reversed every other round: the machine's other load affects
   // all sides alike; per method, the median of the rounds' ratios is reported.
   type Run = Awaited<ReturnType<typeof load>>;
