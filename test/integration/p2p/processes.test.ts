@@ -37,6 +37,7 @@ describe('three node processes and a directory on 127.0.0.1', function () {
   const nodes: StartedNode[] = [];
   const configs: string[] = [];
   let env: NodeJS.ProcessEnv;
+  let threeEnv: NodeJS.ProcessEnv;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'openred-procs-'));
@@ -50,10 +51,18 @@ describe('three node processes and a directory on 127.0.0.1', function () {
     // The others join with only the directory's URL and key (given through the environment).
     const key = loadOrCreateDirectoryKey(join(dir, 'one', 'directory'));
     env = { OPENRED_DIRECTORY_URL: `http://127.0.0.1:${dirPort}`, OPENRED_DIRECTORY_KEY: key.publicKey };
-    for (const name of ['two', 'three']) {
-      configs.push(await writeConfig(dir, name, { directory: { embedded: false } }));
-      nodes.push(await startCli(configs.at(-1)!, { env }));
-    }
+    configs.push(await writeConfig(dir, 'two', { directory: { embedded: false } }));
+    nodes.push(await startCli(configs.at(-1)!, { env }));
+    // Node three runs ChaCha20-Poly1305 on node:crypto and accepts only that method, so its sessions with two
+    // (on libsodium) prove the two implementations interoperate on the wire.
+    configs.push(
+      await writeConfig(dir, 'three', {
+        directory: { embedded: false },
+        crypto: { methods: ['chacha20-poly1305'] },
+      }),
+    );
+    threeEnv = { ...env, OPENRED_NO_SODIUM: '1' };
+    nodes.push(await startCli(configs.at(-1)!, { env: threeEnv }));
   });
 
   after(async () => {
@@ -78,6 +87,14 @@ describe('three node processes and a directory on 127.0.0.1', function () {
     const s = JSON.parse(status.stdout);
     expect(s.directory.registered).to.equal(true);
     expect(['bwrap', 'netns+permission', 'inline']).to.include(s.crypto.isolation);
+    // The exchange above went between the two ChaCha20-Poly1305 implementations, both ways.
+    expect(s.crypto.chacha20_poly1305).to.equal('node:crypto');
+    const twoStatus = JSON.parse((await runCli(['status', '--api', two.info.api, '--json'])).stdout);
+    expect(twoStatus.crypto.chacha20_poly1305).to.equal('libsodium');
+    const session = JSON.parse(peers.stdout).sessions.find(
+      (x: { peer: string }) => x.peer === three.info.node_id,
+    ) as { method: string };
+    expect(session.method).to.equal('chacha20-poly1305');
   });
 
   it('survives a kill -9 of the peer: after restart the next request re-handshakes transparently', async () => {
@@ -86,7 +103,7 @@ describe('three node processes and a directory on 127.0.0.1', function () {
     const down = await api(two, 'POST', '/api/echo/send', { peer: three.info.node_id, n: 2 });
     expect(down.status).to.be.within(500, 504); // a clear upstream error, not a hang
     expect((down.json.error as { code: string }).code).to.match(/^OR_ERR_/);
-    nodes[2] = await startCli(configs[2]!, { env });
+    nodes[2] = await startCli(configs[2]!, { env: threeEnv });
     expect(nodes[2].info.node_id).to.equal(three.info.node_id); // same keys after restart
     const again = await api(two, 'POST', '/api/echo/send', { peer: three.info.node_id, n: 3 });
     expect(again.status, JSON.stringify(again.json)).to.equal(200);
