@@ -8,7 +8,7 @@
  * pooled allocator. Session traffic is mostly such small messages, each costing two of these per side.
  */
 import { createRequire } from 'node:module';
-import { CryptoError } from '../../errors.js';
+import { aeadMethod } from './aead-shape.js';
 import { TAG_LENGTH, type CipherMethod } from './cipher-method.js';
 
 /** The four libsodium functions this method calls (sodium-native's signatures). */
@@ -47,66 +47,30 @@ export function loadSodium(): SodiumAead | undefined {
   }
 }
 
-function checkSizes(key: Uint8Array, nonce: Uint8Array): void {
-  if (key.length !== 32) throw new CryptoError('OR_ERR_BAD_KEY', 'AEAD key must be 32 bytes', 500);
-  if (nonce.length !== 12) throw new CryptoError('OR_ERR_BAD_NONCE', 'AEAD nonce must be 12 bytes', 500);
-}
-
 export function sodiumChacha20Poly1305(sodium: SodiumAead): CipherMethod {
   const encrypt = sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached;
   const decrypt = sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached;
 
-  /** Ciphertext and tag written into `out` (ciphertext first, tag after it). */
-  function sealInto(out: Buffer, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array) {
-    checkSizes(key, nonce);
+  /** ciphertext || tag in one buffer from Node's pool. */
+  function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
     const n = plaintext.length;
-    encrypt(out.subarray(0, n), out.subarray(n, n + TAG_LENGTH), plaintext, aad, null, nonce, key);
+    const out = Buffer.allocUnsafe(n + TAG_LENGTH);
+    encrypt(out.subarray(0, n), out.subarray(n), plaintext, aad, null, nonce, key);
+    return out;
   }
 
-  function openDetached(
-    key: Uint8Array,
-    nonce: Uint8Array,
-    body: Uint8Array,
-    tag: Uint8Array,
-    aad: Uint8Array,
-  ): Buffer {
-    checkSizes(key, nonce);
-    if (tag.length !== TAG_LENGTH) throw new CryptoError('OR_ERR_BAD_TAG', 'authentication failed');
-    const plaintext = Buffer.allocUnsafe(body.length);
-    try {
-      // libsodium checks the tag before it decrypts: nothing is written when authentication fails.
-      decrypt(plaintext, null, body, tag, aad, nonce, key);
-    } catch {
-      throw new CryptoError('OR_ERR_BAD_TAG', 'authentication failed');
-    }
-    return plaintext;
-  }
-
-  return Object.freeze({
-    id: 'chacha20-poly1305',
-    keyLength: 32,
-    nonceLength: 12,
-    seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-      const out = Buffer.allocUnsafe(plaintext.length + TAG_LENGTH);
-      sealInto(out, key, nonce, plaintext, aad);
-      return out;
-    },
-    open(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Buffer {
-      if (ciphertext.length < TAG_LENGTH) throw new CryptoError('OR_ERR_BAD_TAG', 'ciphertext too short');
-      const cut = ciphertext.length - TAG_LENGTH;
-      return openDetached(key, nonce, ciphertext.subarray(0, cut), ciphertext.subarray(cut), aad);
-    },
-    sealDetached(
-      key: Uint8Array,
-      nonce: Uint8Array,
-      plaintext: Uint8Array,
-      aad: Uint8Array,
-    ): [Buffer, Buffer] {
-      // One allocation for both parts: the callers send or join them in this order anyway.
-      const out = Buffer.allocUnsafe(plaintext.length + TAG_LENGTH);
-      sealInto(out, key, nonce, plaintext, aad);
+  return aeadMethod('chacha20-poly1305', {
+    seal,
+    // Both parts are views of one buffer: the callers send or join them in this order anyway.
+    sealDetached(key, nonce, plaintext, aad) {
+      const out = seal(key, nonce, plaintext, aad);
       return [out.subarray(0, plaintext.length), out.subarray(plaintext.length)];
     },
-    openDetached,
+    openDetached(key, nonce, body, tag, aad) {
+      const plaintext = Buffer.allocUnsafe(body.length);
+      // libsodium checks the tag before it decrypts: nothing is written when authentication fails.
+      decrypt(plaintext, null, body, tag, aad, nonce, key);
+      return plaintext;
+    },
   });
 }

@@ -1,0 +1,68 @@
+/**
+ * The shape the built-in AEADs share (32-byte key, 96-bit nonce, 16-byte tag): an implementation supplies its
+ * detached seal and open, and gets the size checks, the refusal codes and the joined forms from here.
+ */
+import { CryptoError } from '../../errors.js';
+import { TAG_LENGTH, type CipherMethod } from './cipher-method.js';
+
+export interface DetachedAead {
+  /** ciphertext and tag; sizes already checked. */
+  sealDetached(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): [Buffer, Buffer];
+  /** The plaintext, or any error when authentication fails; sizes already checked. */
+  openDetached(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    body: Uint8Array,
+    tag: Uint8Array,
+    aad: Uint8Array,
+  ): Buffer;
+  /** ciphertext || tag in one buffer, when the implementation writes it so (else the two parts are joined). */
+  seal?(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer;
+}
+
+function checkSizes(key: Uint8Array, nonce: Uint8Array): void {
+  if (key.length !== 32) throw new CryptoError('OR_ERR_BAD_KEY', 'AEAD key must be 32 bytes', 500);
+  if (nonce.length !== 12) throw new CryptoError('OR_ERR_BAD_NONCE', 'AEAD nonce must be 12 bytes', 500);
+}
+
+export function aeadMethod(id: string, impl: DetachedAead): CipherMethod {
+  function sealDetached(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array) {
+    checkSizes(key, nonce);
+    return impl.sealDetached(key, nonce, plaintext, aad);
+  }
+
+  function openDetached(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    body: Uint8Array,
+    tag: Uint8Array,
+    aad: Uint8Array,
+  ): Buffer {
+    checkSizes(key, nonce);
+    if (tag.length !== TAG_LENGTH) throw new CryptoError('OR_ERR_BAD_TAG', 'authentication failed');
+    try {
+      return impl.openDetached(key, nonce, body, tag, aad);
+    } catch {
+      throw new CryptoError('OR_ERR_BAD_TAG', 'authentication failed');
+    }
+  }
+
+  const whole = impl.seal;
+  return Object.freeze({
+    id,
+    keyLength: 32,
+    nonceLength: 12,
+    sealDetached,
+    openDetached,
+    seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
+      if (!whole) return Buffer.concat(sealDetached(key, nonce, plaintext, aad));
+      checkSizes(key, nonce);
+      return whole(key, nonce, plaintext, aad);
+    },
+    open(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Buffer {
+      if (ciphertext.length < TAG_LENGTH) throw new CryptoError('OR_ERR_BAD_TAG', 'ciphertext too short');
+      const cut = ciphertext.length - TAG_LENGTH;
+      return openDetached(key, nonce, ciphertext.subarray(0, cut), ciphertext.subarray(cut), aad);
+    },
+  });
+}
