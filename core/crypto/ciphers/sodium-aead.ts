@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { aeadMethod } from './aead-shape.js';
 import { TAG_LENGTH, type CipherMethod } from './cipher-method.js';
 
-/** The four libsodium functions this method calls (sodium-native's signatures). */
+/** The two libsodium functions this method calls (sodium-native's signatures). */
 interface SodiumAead {
   crypto_aead_chacha20poly1305_ietf_encrypt_detached(
     c: Uint8Array,

@@ -52,16 +52,21 @@ export function parseEnvelope(v: unknown, maxCiphertext = 16 * 1024 * 1024): Par
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** 4 zero bytes || u64be(counter). Below 2^53 written as two 32-bit halves: BigInt writes allocate. */
+/** Writes u64be(counter) at `offset`. Below 2^53 as two 32-bit halves: BigInt writes allocate. */
+export function writeCounter(out: Buffer, offset: number, counter: bigint): void {
+  if (counter >= 0n && counter <= SAFE) {
+    const v = Number(counter);
+    out.writeUInt32BE(Math.floor(v / 0x1_0000_0000), offset);
+    out.writeUInt32BE(v >>> 0, offset + 4);
+  } else {
+    out.writeBigUInt64BE(counter, offset);
+  }
+}
+
+/** 4 zero bytes || u64be(counter). */
 export function transportNonce(counter: bigint): Buffer {
   const b = Buffer.allocUnsafe(12);
   b.writeUInt32BE(0, 0);
-  if (counter >= 0n && counter <= SAFE) {
-    const v = Number(counter);
-    b.writeUInt32BE(Math.floor(v / 0x1_0000_0000), 4);
-    b.writeUInt32BE(v >>> 0, 8);
-  } else {
-    b.writeBigUInt64BE(counter, 4);
-  }
+  writeCounter(b, 4, counter);
   return b;
 }

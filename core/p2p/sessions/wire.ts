@@ -30,6 +30,8 @@
  * Binding the method and URL stops an envelope from being replayed to another route; binding the request's
  * counter into the response's AAD stops a response from being swapped with another one.
  */
+import { writeCounter } from '../../crypto/transport/envelope.js';
+
 export const SESSION_HEADER = 'openred-session';
 export const ENVELOPE_HEADER = 'openred-envelope';
 export const SEALED_HEADER = 'openred-sealed';
@@ -53,7 +55,6 @@ export function isSealedType(contentType: string | undefined): boolean {
 export const PREFIX_LENGTH = 12;
 
 const TWO_32 = 0x1_0000_0000;
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * A binary envelope as one buffer: prefix || ciphertext || tag. `ct` is what sealRaw returned (one buffer, or
@@ -69,14 +70,7 @@ export function binaryEnvelope(
   for (const p of parts) length += p.length;
   const out = Buffer.allocUnsafe(length);
   out.writeUInt32BE(epoch, 0);
-  if (counter <= SAFE) {
-    // Two 32-bit halves below 2^53: BigInt writes allocate.
-    const v = Number(counter);
-    out.writeUInt32BE(Math.floor(v / TWO_32), 4);
-    out.writeUInt32BE(v >>> 0, 8);
-  } else {
-    out.writeBigUInt64BE(counter, 4);
-  }
+  writeCounter(out, 4, counter);
   let at = PREFIX_LENGTH;
   for (const p of parts) {
     out.set(p, at);
