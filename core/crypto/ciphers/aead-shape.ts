@@ -18,6 +18,17 @@ export interface DetachedAead {
   ): Buffer;
   /** ciphertext || tag in one buffer, when the implementation writes it so (else the two parts are joined). */
   seal?(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer;
+  /** CipherMethod.sealInto; sizes already checked (`out` has room). */
+  sealInto?(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+    out: Uint8Array,
+    offset: number,
+  ): void;
+  /** CipherMethod.openInPlace: any error when authentication fails; `sealed` holds at least a tag. */
+  openInPlace?(key: Uint8Array, nonce: Uint8Array, sealed: Buffer, aad: Uint8Array): Buffer;
 }
 
 function checkSizes(key: Uint8Array, nonce: Uint8Array): void {
@@ -48,6 +59,8 @@ export function aeadMethod(id: string, impl: DetachedAead): CipherMethod {
   }
 
   const whole = impl.seal;
+  const into = impl.sealInto;
+  const inPlace = impl.openInPlace;
   return Object.freeze({
     id,
     keyLength: 32,
@@ -64,5 +77,59 @@ export function aeadMethod(id: string, impl: DetachedAead): CipherMethod {
       const cut = ciphertext.length - TAG_LENGTH;
       return openDetached(key, nonce, ciphertext.subarray(0, cut), ciphertext.subarray(cut), aad);
     },
-  });
+    ...(into && {
+      sealInto(key, nonce, plaintext, aad, out, offset) {
+        checkSizes(key, nonce);
+        if (offset < 0 || out.length - offset < plaintext.length + TAG_LENGTH) {
+          throw new CryptoError('OR_ERR_BAD_LENGTH', 'no room for the sealed message', 500);
+        }
+        into(key, nonce, plaintext, aad, out, offset);
+      },
+    }),
+    ...(inPlace && {
+      openInPlace(key, nonce, sealed, aad) {
+        checkSizes(key, nonce);
+        if (sealed.length < TAG_LENGTH) throw new CryptoError('OR_ERR_BAD_TAG', 'ciphertext too short');
+        try {
+          return inPlace(key, nonce, sealed, aad);
+        } catch {
+          throw new CryptoError('OR_ERR_BAD_TAG', 'authentication failed');
+        }
+      },
+    }),
+  } satisfies CipherMethod);
+}
+
+/**
+ * `m.sealInto` when the method has it, else its seal copied into place: callers write small messages into
+ * one buffer whichever method an epoch uses.
+ */
+export function sealInto(
+  m: CipherMethod,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  out: Uint8Array,
+  offset: number,
+): void {
+  if (m.sealInto) return m.sealInto(key, nonce, plaintext, aad, out, offset);
+  if (m.sealDetached) {
+    const [body, tag] = m.sealDetached(key, nonce, plaintext, aad);
+    out.set(body, offset);
+    out.set(tag, offset + body.length);
+    return;
+  }
+  out.set(m.seal(key, nonce, plaintext, aad), offset);
+}
+
+/** `m.openInPlace` when the method has it, else its open (the plaintext is then a fresh buffer). */
+export function openInPlace(
+  m: CipherMethod,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  sealed: Buffer,
+  aad: Uint8Array,
+): Buffer {
+  return m.openInPlace ? m.openInPlace(key, nonce, sealed, aad) : m.open(key, nonce, sealed, aad);
 }

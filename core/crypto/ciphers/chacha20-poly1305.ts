@@ -4,6 +4,7 @@
  * sodium-aead.ts), large ones through node:crypto, whose per-call setup no longer matters at that size and
  * whose buffers come from Node's own allocator; both produce the same bytes.
  */
+import { openInPlace, sealInto } from './aead-shape.js';
 import { TAG_LENGTH, type CipherMethod } from './cipher-method.js';
 import { nodeAead } from './node-aead.js';
 import { loadSodium, sodiumChacha20Poly1305 } from './sodium-aead.js';
@@ -40,5 +41,9 @@ function bySize(small: CipherMethod, large: CipherMethod, below: number): Cipher
       pick(plaintext.length).sealDetached!(key, nonce, plaintext, aad),
     openDetached: (key, nonce, ciphertext, tag, aad) =>
       pick(ciphertext.length).openDetached!(key, nonce, ciphertext, tag, aad),
+    sealInto: (key, nonce, plaintext, aad, out, offset) =>
+      sealInto(pick(plaintext.length), key, nonce, plaintext, aad, out, offset),
+    openInPlace: (key, nonce, sealed, aad) =>
+      openInPlace(pick(sealed.length - TAG_LENGTH), key, nonce, sealed, aad),
   } satisfies CipherMethod);
 }

@@ -23,6 +23,24 @@ export interface CipherMethod {
     tag: Uint8Array,
     aad: Uint8Array,
   ): Buffer;
+  /**
+   * Optional fast path for small messages, where each buffer a call allocates costs about as much as the cipher:
+   * writes ciphertext || tag into `out` from `offset` (plaintext.length + 16 bytes). The same bytes as `seal`.
+   */
+  sealInto?(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+    out: Uint8Array,
+    offset: number,
+  ): void;
+  /**
+   * Optional counterpart of `sealInto`: opens ciphertext || tag where it lies and returns the plaintext as a view
+   * of the same memory (the sealed bytes are overwritten). Throws when authentication fails, before any byte is
+   * decrypted (the sealed bytes may then have been cleared).
+   */
+  openInPlace?(key: Uint8Array, nonce: Uint8Array, sealed: Buffer, aad: Uint8Array): Buffer;
 }
 
 /** A known-answer vector a method must reproduce before it is enabled (hex strings). */

@@ -74,6 +74,45 @@ function checkDetached(
   if (accepted) fail(m.id, 'openDetached accepted a flipped tag bit');
 }
 
+/** The optional in-place forms must give the same bytes as seal/open and refuse a flipped tag bit. */
+function checkInPlace(
+  m: CipherMethod,
+  key: Buffer,
+  nonce: Buffer,
+  pt: Buffer,
+  aad: Buffer,
+  ct: Buffer,
+): void {
+  if (m.sealInto) {
+    const out = Buffer.alloc(ct.length + 3, 0xa5);
+    try {
+      m.sealInto(key, nonce, pt, aad, out, 3);
+    } catch (err) {
+      fail(m.id, 'sealInto threw', err);
+    }
+    if (!out.subarray(3).equals(ct) || !out.subarray(0, 3).equals(Buffer.alloc(3, 0xa5))) {
+      fail(m.id, 'sealInto differs from seal');
+    }
+  }
+  if (m.openInPlace) {
+    let opened: Buffer;
+    try {
+      opened = Buffer.from(m.openInPlace(key, nonce, Buffer.from(ct), aad));
+    } catch (err) {
+      fail(m.id, 'openInPlace threw', err);
+    }
+    if (!opened.equals(pt)) fail(m.id, 'openInPlace differs from open');
+    let accepted = false;
+    try {
+      m.openInPlace(key, nonce, flip(ct, ct.length - 1), aad);
+      accepted = true;
+    } catch {
+      // expected
+    }
+    if (accepted) fail(m.id, 'openInPlace accepted a flipped tag bit');
+  }
+}
+
 /** Throws OR_ERR_CIPHER_CONFORMANCE with the first check that failed. */
 export function checkConformance(m: CipherMethod, vectors: readonly CipherVector[]): void {
   const id = typeof m?.id === 'string' ? m.id : '<no id>';
@@ -122,5 +161,6 @@ export function checkConformance(m: CipherMethod, vectors: readonly CipherVector
     mustReject(m, key, flip(nonce, 0), ct, aad, 'different nonce');
     mustReject(m, key, nonce, ct.subarray(0, ct.length - 1), aad, 'truncated ciphertext');
     checkDetached(m, key, nonce, pt, aad, ct);
+    checkInPlace(m, key, nonce, pt, aad, ct);
   }
 }

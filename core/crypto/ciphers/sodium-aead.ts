@@ -66,9 +66,29 @@ export function sodiumChacha20Poly1305(sodium: SodiumAead): CipherMethod {
       const out = seal(key, nonce, plaintext, aad);
       return [out.subarray(0, plaintext.length), out.subarray(plaintext.length)];
     },
+    sealInto(key, nonce, plaintext, aad, out, offset) {
+      const n = plaintext.length;
+      encrypt(
+        out.subarray(offset, offset + n),
+        out.subarray(offset + n, offset + n + TAG_LENGTH),
+        plaintext,
+        aad,
+        null,
+        nonce,
+        key,
+      );
+    },
+    openInPlace(key, nonce, sealed, aad) {
+      const n = sealed.length - TAG_LENGTH;
+      const body = sealed.subarray(0, n);
+      // libsodium checks the tag over the ciphertext first, then decrypts it where it lies (input and output
+      // may be the same memory for its stream cipher); on a bad tag it clears the output instead.
+      decrypt(body, null, body, sealed.subarray(n), aad, nonce, key);
+      return body;
+    },
     openDetached(key, nonce, body, tag, aad) {
       const plaintext = Buffer.allocUnsafe(body.length);
-      // libsodium checks the tag before it decrypts: nothing is written when authentication fails.
+      // libsodium checks the tag before it decrypts: on failure nothing is decrypted (it zeroes the output).
       decrypt(plaintext, null, body, tag, aad, nonce, key);
       return plaintext;
     },

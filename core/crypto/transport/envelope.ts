@@ -25,7 +25,9 @@ function malformed(why: string): CryptoError {
   return new CryptoError('OR_ERR_ENVELOPE_MALFORMED', `malformed envelope: ${why}`, 400);
 }
 
-export function encodeCounter(n: bigint): number | string {
+/** A counter as it travels in JSON: a number up to 2^53 - 1, else a decimal string. */
+export function encodeCounter(n: number | bigint): number | string {
+  if (typeof n === 'number') return n;
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString(10);
 }
 
@@ -52,21 +54,30 @@ export function parseEnvelope(v: unknown, maxCiphertext = 16 * 1024 * 1024): Par
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Writes u64be(counter) at `offset`. Below 2^53 as two 32-bit halves: BigInt writes allocate. */
-export function writeCounter(out: Buffer, offset: number, counter: bigint): void {
-  if (counter >= 0n && counter <= SAFE) {
-    const v = Number(counter);
-    out.writeUInt32BE(Math.floor(v / 0x1_0000_0000), offset);
-    out.writeUInt32BE(v >>> 0, offset + 4);
+/**
+ * Writes u64be(counter) at `offset`. Counters are numbers below 2^53 (every counter a node sends), written as
+ * two 32-bit halves; bigints are for what peers may send above that (BigInt arithmetic allocates).
+ */
+export function writeCounter(out: Buffer, offset: number, counter: number | bigint): void {
+  if (typeof counter === 'number') {
+    out.writeUInt32BE(Math.floor(counter / 0x1_0000_0000), offset);
+    out.writeUInt32BE(counter >>> 0, offset + 4);
+  } else if (counter >= 0n && counter <= SAFE) {
+    writeCounter(out, offset, Number(counter));
   } else {
     out.writeBigUInt64BE(counter, offset);
   }
 }
 
 /** 4 zero bytes || u64be(counter). */
-export function transportNonce(counter: bigint): Buffer {
-  const b = Buffer.allocUnsafe(12);
-  b.writeUInt32BE(0, 0);
+export function transportNonce(counter: number | bigint): Buffer {
+  const b = Buffer.alloc(12);
   writeCounter(b, 4, counter);
   return b;
+}
+
+/** Reads u64be at `offset`: a number below 2^53, else a bigint. */
+export function readCounter(buf: Buffer, offset: number): number | bigint {
+  const high = buf.readUInt32BE(offset);
+  return high < 0x20_0000 ? high * 0x1_0000_0000 + buf.readUInt32BE(offset + 4) : buf.readBigUInt64BE(offset);
 }

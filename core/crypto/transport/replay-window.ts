@@ -4,11 +4,12 @@
  * inside it, each counter is accepted once, in any order. `check` runs before decryption (cheap rejection),
  * `commit` only after the message authenticated, so forged packets cannot move the window.
  *
- * Counters are bigints on the API (they go up to 2^64 - 1), but every BigInt operation allocates: while the
- * highest counter is below 2^53 (any real session) the arithmetic runs on plain numbers, which are exact there.
+ * Counters go up to 2^64 - 1, so above 2^53 they are bigints; below (any real session) they are numbers, and
+ * while the highest counter seen is below 2^53 the arithmetic runs on numbers, exact there: every BigInt
+ * operation allocates. Callers may pass either type for any value.
  */
 const WORD_BITS = 32n;
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const SAFE_N = Number.MAX_SAFE_INTEGER;
 
 export class ReplayWindow {
   readonly #words: Uint32Array;
@@ -16,9 +17,10 @@ export class ReplayWindow {
   readonly #bitsN: number;
   /** Counters this far behind the highest accepted one are still accepted (if not seen). */
   readonly size: number;
-  #top = -1n;
-  /** `#top` as a number while it is at most 2^53 - 1. */
+  /** The highest accepted counter while it is below 2^53 (-1: none yet), NaN once it is above. */
   #topN = -1;
+  /** The highest accepted counter once it is above 2^53 - 1. */
+  #topBig = 0n;
 
   /** `size` is the usable window in counters (default 2048); one extra word is kept for the ring. */
   constructor(size = 2048) {
@@ -31,52 +33,64 @@ export class ReplayWindow {
   }
 
   get highest(): bigint {
-    return this.#top;
+    return this.#topN === this.#topN ? BigInt(this.#topN) : this.#topBig;
   }
 
   /** Would `n` be accepted? */
-  check(n: bigint): boolean {
-    if (n > this.#top) return true;
-    if (this.#top <= SAFE) {
-      // n <= top <= 2^53 - 1: exact as numbers.
-      const v = Number(n);
-      if (this.#topN - v >= this.size) return false;
-      const bit = v % this.#bitsN;
-      return (this.#words[bit >>> 5]! & (1 << (bit & 31))) === 0;
-    }
-    if (this.#top - n >= BigInt(this.size)) return false;
+  check(n: number | bigint): boolean {
+    if (this.#topN !== this.#topN) return this.#checkAboveSafe(BigInt(n));
+    // The top is below 2^53: a counter above it is new, one at or below it is exact as a number.
+    if (n > this.#topN) return true;
+    const v = Number(n);
+    if (this.#topN - v >= this.size) return false;
+    const bit = v % this.#bitsN;
+    return (this.#words[bit >>> 5]! & (1 << (bit & 31))) === 0;
+  }
+
+  #checkAboveSafe(n: bigint): boolean {
+    const top = this.#topBig;
+    if (n > top) return true;
+    if (top - n >= BigInt(this.size)) return false;
     const bit = n % this.#bits;
     return (this.#words[Number(bit / WORD_BITS)]! & (1 << Number(bit % WORD_BITS))) === 0;
   }
 
   /** Records `n` as accepted. Call only after `check(n)` and successful authentication. */
-  commit(n: bigint): void {
-    const len = this.#words.length;
-    if (n > this.#top) {
-      if (n <= SAFE) {
-        const v = Number(n);
-        const from = this.#topN < 0 ? -1 : Math.floor(this.#topN / 32);
-        const to = Math.floor(v / 32);
-        // Words skipped over since the last top are stale: clear them (all of them on a big jump).
-        if (to - from >= len) this.#words.fill(0);
-        else for (let w = from + 1; w <= to; w++) this.#words[w % len] = 0;
+  commit(n: number | bigint): void {
+    if (n <= SAFE_N && this.#topN === this.#topN) {
+      const v = Number(n);
+      if (v > this.#topN) {
+        this.#clearWords(this.#topN < 0 ? -1 : Math.floor(this.#topN / 32), Math.floor(v / 32));
         this.#topN = v;
-      } else {
-        const from = this.#top < 0n ? -1n : this.#top / WORD_BITS;
-        const to = n / WORD_BITS;
-        const bigLen = BigInt(len);
-        if (to - from >= bigLen) this.#words.fill(0);
-        else for (let w = from + 1n; w <= to; w++) this.#words[Number(w % bigLen)] = 0;
-        this.#topN = Number.NaN;
       }
-      this.#top = n;
-    }
-    if (n <= SAFE) {
-      const bit = Number(n) % this.#bitsN;
+      const bit = v % this.#bitsN;
       this.#words[bit >>> 5]! |= 1 << (bit & 31);
-    } else {
-      const bit = n % this.#bits;
-      this.#words[Number(bit / WORD_BITS)]! |= 1 << Number(bit % WORD_BITS);
+      return;
     }
+    this.#commitAboveSafe(BigInt(n));
+  }
+
+  /** Either `n` or the top is above 2^53 - 1: BigInt arithmetic. */
+  #commitAboveSafe(n: bigint): void {
+    const top = this.highest;
+    if (n > top) {
+      const len = BigInt(this.#words.length);
+      const from = top < 0n ? -1n : top / WORD_BITS;
+      const to = n / WORD_BITS;
+      // Words skipped over since the last top are stale: clear them (all of them on a big jump).
+      if (to - from >= len) this.#words.fill(0);
+      else for (let w = from + 1n; w <= to; w++) this.#words[Number(w % len)] = 0;
+      this.#topN = Number.NaN;
+      this.#topBig = n;
+    }
+    const bit = n % this.#bits;
+    this.#words[Number(bit / WORD_BITS)]! |= 1 << Number(bit % WORD_BITS);
+  }
+
+  /** Clears the ring words after `from` up to `to` (word indexes), all of them on a jump past the ring. */
+  #clearWords(from: number, to: number): void {
+    const len = this.#words.length;
+    if (to - from >= len) this.#words.fill(0);
+    else for (let w = from + 1; w <= to; w++) this.#words[w % len] = 0;
   }
 }

@@ -25,8 +25,10 @@ import {
   type MethodPolicy,
 } from '../epochs.js';
 import type { SessionKeys } from '../handshake.js';
+import { openInPlace, sealInto } from '../ciphers/aead-shape.js';
+import { TAG_LENGTH } from '../ciphers/cipher-method.js';
 import { deriveEpochKey } from './epoch-keys.js';
-import { encodeCounter, MAX_COUNTER, parseEnvelope, transportNonce, type Envelope } from './envelope.js';
+import { MAX_COUNTER, parseEnvelope, writeCounter, type Envelope } from './envelope.js';
 import { ReplayWindow } from './replay-window.js';
 
 export interface TransportOptions {
@@ -39,17 +41,30 @@ export interface TransportOptions {
   graceSeconds?: number;
   /** Replay window in counters (default 2048). */
   windowSize?: number;
-  /** Highest counter this side will send (default 2^64 - 2); lowered in tests to reach exhaustion. */
+  /**
+   * Highest counter this side will send (default and most 2^53 - 1, which no session reaches before it
+   * renews: counters stay plain numbers); lowered in tests to reach exhaustion. Peers may send up to 2^64 - 1.
+   */
   maxCounter?: bigint;
   /** Called when a negotiated method is removed from the registry: the session should re-handshake. */
   onStale?: () => void;
 }
 
-/** An envelope with its counter as a bigint and ciphertext || tag as bytes, whole or in parts (see sealRaw). */
+/**
+ * An envelope with ciphertext || tag as bytes, whole or in parts (see sealRaw). Its counter is a number below
+ * 2^53 (what this side sends), a bigint for anything a peer may send above.
+ */
 export interface RawEnvelope {
   e: number;
-  n: bigint;
+  n: number | bigint;
   ct: Uint8Array | readonly Uint8Array[];
+}
+
+/** What sealInto returns: the envelope's epoch and counter, and `headroom` free bytes || ciphertext || tag. */
+export interface SealedInto {
+  e: number;
+  n: number;
+  buf: Buffer;
 }
 
 interface EpochKey {
@@ -61,16 +76,26 @@ interface EpochKey {
 }
 
 const EMPTY = Buffer.alloc(0);
+const MAX_SEND_COUNTER = BigInt(Number.MAX_SAFE_INTEGER);
 
 export class TransportSession {
   readonly peerId: string;
   readonly grantId: string;
   readonly handshakeHash: Buffer;
   readonly methods: readonly string[];
-  readonly #opts: Required<Omit<TransportOptions, 'onStale'>> & Pick<TransportOptions, 'onStale'>;
+  readonly #opts: Required<Omit<TransportOptions, 'onStale' | 'maxCounter'>> &
+    Pick<TransportOptions, 'onStale'>;
   #sendKey: Buffer;
   #receiveKey: Buffer;
-  #counter = 0n;
+  #counter = 0;
+  readonly #maxCounter: number;
+  /**
+   * One nonce buffer per direction, rewritten for each message: methods read the nonce during the call and keep
+   * no reference to it (node:crypto copies it into its context, libsodium reads it), so no 12-byte buffer per
+   * message.
+   */
+  readonly #sendNonce = Buffer.alloc(12);
+  readonly #receiveNonce = Buffer.alloc(12);
   readonly #window: ReplayWindow;
   /** Small caches: at most the epochs in the acceptance range, per direction. */
   #sendCache: EpochKey | undefined;
@@ -91,9 +116,10 @@ export class TransportSession {
       epochSeconds: DEFAULT_EPOCH_SECONDS,
       graceSeconds: 60,
       windowSize: 2048,
-      maxCounter: MAX_COUNTER - 1n,
       ...opts,
     };
+    const max = opts.maxCounter ?? MAX_SEND_COUNTER;
+    this.#maxCounter = Number(max < MAX_SEND_COUNTER ? max : MAX_SEND_COUNTER);
     this.#window = new ReplayWindow(this.#opts.windowSize);
     this.#unsubscribe = opts.registry.onChange(({ removed }) => {
       // Cached keys may belong to a method object that was just replaced or removed.
@@ -113,7 +139,7 @@ export class TransportSession {
 
   /** The next counter this side will send. */
   get sendCounter(): bigint {
-    return this.#counter;
+    return BigInt(this.#counter);
   }
 
   #epochKey(base: Buffer, epoch: number): EpochKey {
@@ -133,9 +159,10 @@ export class TransportSession {
 
   /** Seals into the JSON envelope `{e, n, ct}` (ct base64url): the form for ordinary request bodies. */
   seal(plaintext: Uint8Array, aad: Uint8Array = EMPTY): Envelope {
-    const { epoch, n, k } = this.#next();
-    const ct = k.method.seal(k.key, transportNonce(n), plaintext, aad);
-    return { e: epoch, n: encodeCounter(n), ct: toB64u(ct) };
+    const k = this.#next();
+    const n = this.#counter++;
+    const ct = k.method.seal(k.key, this.#nonce(this.#sendNonce, n), plaintext, aad);
+    return { e: k.epoch, n, ct: toB64u(ct) };
   }
 
   /** Opens a JSON envelope (validated first: anything malformed is OR_ERR_ENVELOPE_MALFORMED). */
@@ -151,9 +178,11 @@ export class TransportSession {
    * methods, no copy of the body: at megabyte sizes those would cost more than the cipher itself.
    */
   sealRaw(plaintext: Uint8Array, aad: Uint8Array = EMPTY): RawEnvelope {
-    const { epoch, n, k } = this.#next();
+    const k = this.#next();
+    const epoch = k.epoch;
+    const n = this.#counter++;
     const m = k.method;
-    const nonce = transportNonce(n);
+    const nonce = this.#nonce(this.#sendNonce, n);
     if (!m.sealDetached) return { e: epoch, n, ct: m.seal(k.key, nonce, plaintext, aad) };
     const [body, tag] = m.sealDetached(k.key, nonce, plaintext, aad);
     // A method that wrote both parts into one buffer (libsodium's) gives them back as one view: no join later.
@@ -162,36 +191,67 @@ export class TransportSession {
     return { e: epoch, n, ct };
   }
 
+  /**
+   * The small-message form: one buffer of `headroom` free bytes (for the caller's framing) || ciphertext || tag,
+   * sealed in place where the method can (see CipherMethod.sealInto). No other buffer is allocated.
+   */
+  sealInto(plaintext: Uint8Array, aad: Uint8Array, headroom: number): SealedInto {
+    const k = this.#next();
+    const n = this.#counter++;
+    const buf = Buffer.allocUnsafe(headroom + plaintext.length + TAG_LENGTH);
+    sealInto(k.method, k.key, this.#nonce(this.#sendNonce, n), plaintext, aad, buf, headroom);
+    return { e: k.epoch, n, buf };
+  }
+
   /** Opens a raw envelope; `ct` may be one buffer (as received) or the parts sealRaw produced. */
   openRaw(raw: RawEnvelope, aad: Uint8Array = EMPTY): Buffer {
     this.#alive();
     const ct = raw?.ct;
-    const ok =
-      Number.isSafeInteger(raw?.e) &&
-      raw.e >= 0 &&
-      typeof raw.n === 'bigint' &&
-      raw.n >= 0n &&
-      raw.n <= MAX_COUNTER &&
-      ciphertextLength(ct) >= 16;
+    const ok = Number.isSafeInteger(raw?.e) && raw.e >= 0 && isCounter(raw.n) && ciphertextLength(ct) >= 16;
     if (!ok) throw new CryptoError('OR_ERR_ENVELOPE_MALFORMED', 'malformed envelope', 400);
     return this.#open(raw.e, raw.n, ct, aad);
   }
 
-  #next(): { epoch: number; n: bigint; k: EpochKey } {
+  /**
+   * Opens ciphertext || tag where it lies (the counterpart of sealInto): the plaintext may be a view of
+   * `sealed`, whose bytes are then overwritten. `sealed` must be the caller's own copy of the message.
+   */
+  openInPlace(epoch: number, counter: number | bigint, sealed: Buffer, aad: Uint8Array): Buffer {
     this.#alive();
-    if (this.#counter > this.#opts.maxCounter) {
+    const ok = Number.isSafeInteger(epoch) && epoch >= 0 && isCounter(counter) && sealed.length >= TAG_LENGTH;
+    if (!ok) throw new CryptoError('OR_ERR_ENVELOPE_MALFORMED', 'malformed envelope', 400);
+    return this.#open(epoch, counter, sealed, aad, true);
+  }
+
+  /** The epoch's send key; counts against the counter limit (the caller takes `#counter++`). */
+  #next(): EpochKey {
+    this.#alive();
+    if (this.#counter > this.#maxCounter) {
       throw new CryptoError('OR_ERR_NONCE_EXHAUSTED', 'session nonce space exhausted; re-handshake', 500);
     }
     const epoch = epochOf(this.#opts.clock.now(), this.#opts.epochSeconds);
-    if (this.#sendCache?.epoch !== epoch) {
-      this.#sendCache?.key.fill(0);
-      this.#sendCache = this.#epochKey(this.#sendKey, epoch);
+    let k = this.#sendCache;
+    if (k?.epoch !== epoch) {
+      k?.key.fill(0);
+      k = this.#sendCache = this.#epochKey(this.#sendKey, epoch);
     }
-    return { epoch, n: this.#counter++, k: this.#sendCache };
+    return k;
+  }
+
+  /** 4 zero bytes || u64be(counter), written into this direction's nonce buffer. */
+  #nonce(buf: Buffer, counter: number | bigint): Buffer {
+    writeCounter(buf, 4, counter);
+    return buf;
   }
 
   /** `ct` is ciphertext || tag, whole (as received) or in the parts sealRaw produced. */
-  #open(epoch: number, counter: bigint, ct: Uint8Array | readonly Uint8Array[], aad: Uint8Array): Buffer {
+  #open(
+    epoch: number,
+    counter: number | bigint,
+    ct: Uint8Array | readonly Uint8Array[],
+    aad: Uint8Array,
+    inPlace = false,
+  ): Buffer {
     const now = this.#opts.clock.now();
     const { epochSeconds } = this.#opts;
     const cur = epochOf(now, epochSeconds);
@@ -215,10 +275,11 @@ export class TransportSession {
       this.#recvCache.set(epoch, k);
     }
     const m = k.method;
-    const nonce = transportNonce(counter);
+    const nonce = this.#nonce(this.#receiveNonce, counter);
     let pt: Buffer;
     try {
-      if (ct instanceof Uint8Array) pt = m.open(k.key, nonce, ct, aad);
+      if (inPlace) pt = openInPlace(m, k.key, nonce, ct as Buffer, aad);
+      else if (ct instanceof Uint8Array) pt = m.open(k.key, nonce, ct, aad);
       else {
         const [body, tag] = ct as [Uint8Array, Uint8Array | undefined];
         pt =
@@ -243,6 +304,13 @@ export class TransportSession {
     for (const k of this.#recvCache.values()) k.key.fill(0);
     this.#recvCache.clear();
   }
+}
+
+/** A counter a peer may send: a safe non-negative integer, or a bigint up to 2^64 - 1. */
+function isCounter(n: unknown): n is number | bigint {
+  return typeof n === 'number'
+    ? Number.isSafeInteger(n) && n >= 0
+    : typeof n === 'bigint' && n >= 0n && n <= MAX_COUNTER;
 }
 
 /** Total bytes of a raw envelope's ciphertext, or -1 when it is not bytes (a loop: no closures per message). */

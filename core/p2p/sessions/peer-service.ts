@@ -25,14 +25,14 @@ import {
   SEALED_HEADER,
   STATUS_HEADER,
   BODY_HEADER,
-  binaryEnvelope,
   binaryRequestAad,
   binaryResponseAad,
   bytesRequestAad,
   frameBytes,
   preSealedResponseAad,
   rawResponseAad,
-  readBinaryEnvelope,
+  openBinary,
+  sealBinary,
   isSealedType,
   SEALED_TYPE,
   SESSION_HEADER,
@@ -245,11 +245,11 @@ export class PeerService implements PeerClient {
     } else {
       // A binary envelope: epoch and counter, then ciphertext || tag, as the body (no base64, no JSON).
       const aad = bytes ? bytesRequestAad(method, url) : binaryRequestAad(method, url);
-      const raw = session.transport.sealRaw(plaintext, aad);
       headers['content-type'] = SEALED_TYPE;
-      requestCounter = raw.n;
       if (bytes) headers[BODY_HEADER] = 'bytes';
-      payload = binaryEnvelope(raw.e, raw.n, raw.ct);
+      const sealed = sealBinary(session.transport, plaintext, aad);
+      requestCounter = sealed.n;
+      payload = sealed.buf;
     }
     const res = await this.#raw(target, method, url, headers, payload, options.timeoutMs, options.into);
     this.#o.sessions.touch(session);
@@ -280,10 +280,12 @@ export class PeerService implements PeerClient {
     }
     let answer: Buffer;
     if (sealed === undefined && payload !== undefined && isSealedType(res.headers['content-type'])) {
-      const envelope = readBinaryEnvelope(res.raw);
-      if (!envelope)
+      // The answer's bytes are read only here: opened where they lie. (Read into a caller's `into` buffer,
+      // they are that request's scratch: the caller gets the parsed body, never the buffer.)
+      const opened = openBinary(session.transport, res.raw, rawResponseAad(method, url, requestCounter));
+      if (!opened)
         throw new UpstreamError('peer answered a malformed sealed body', 'OR_ERR_PEER_ANSWER', 502);
-      answer = session.transport.openRaw(envelope, rawResponseAad(method, url, requestCounter));
+      answer = opened;
     } else if (sealed === '1') {
       answer = session.transport.open(
         parseJson(res.raw, res.status),

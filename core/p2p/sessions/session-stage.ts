@@ -9,6 +9,7 @@ import type { SessionTable } from './session-table.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TransportSession } from '../../crypto/transport/transport-session.js';
+import { TAG_LENGTH } from '../../crypto/ciphers/cipher-method.js';
 import {
   COUNTER_HEADER,
   ENVELOPE_HEADER,
@@ -16,15 +17,17 @@ import {
   SEALED_HEADER,
   STATUS_HEADER,
   BODY_HEADER,
-  binaryEnvelope,
+  binaryCounter,
   binaryRequestAad,
   binaryResponseAad,
   bytesRequestAad,
   unframeBytes,
   preSealedResponseAad,
   rawResponseAad,
-  readBinaryEnvelope,
+  openBinary,
   isSealedType,
+  PREFIX_LENGTH,
+  sealBinary,
   SEALED_TYPE,
   SESSION_HEADER,
   requestAad,
@@ -64,17 +67,19 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
     }
     let counter: number | string | bigint;
     if (binary) {
-      const envelope = readBinaryEnvelope(ctx.request.rawBody!);
-      if (!envelope) {
+      const sealed = ctx.request.rawBody!;
+      if (sealed.length < PREFIX_LENGTH + TAG_LENGTH) {
         throw new ValidationError('sealed body too short', undefined, 'OR_ERR_ENVELOPE_MALFORMED');
       }
-      counter = envelope.n;
+      counter = binaryCounter(sealed);
       const bytes = header(headers, BODY_HEADER) === 'bytes';
       if (bytes && !ctx.state.rawBodyAllowed) {
         throw new OpenRedError('OR_ERR_UNSUPPORTED_MEDIA_TYPE', 'this route takes JSON, not bytes', 415);
       }
       const aad = bytes ? bytesRequestAad(ctx.method, ctx.url) : binaryRequestAad(ctx.method, ctx.url);
-      const plaintext = session.transport.openRaw(envelope, aad);
+      // Opened where it lies: the body buffer is this request's own, and nothing reads the sealed bytes again.
+      const plaintext = openBinary(session.transport, sealed, aad)!;
+      ctx.request.rawBody = undefined;
       if (bytes) {
         const framed = unframeBytes(plaintext);
         if (!framed || !isHeaderMap(framed.headers)) {
@@ -123,10 +128,9 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
     }
     const answer = Buffer.from(JSON.stringify(reply));
     if (binary) {
-      const raw = session.transport.sealRaw(answer, rawResponseAad(ctx.method, ctx.url, counter));
       // Straight to Node's response: Koa's `ctx.type` setter looks the type up on every call.
       ctx.res.setHeader('Content-Type', SEALED_TYPE);
-      ctx.body = binaryEnvelope(raw.e, raw.n, raw.ct);
+      ctx.body = sealBinary(session.transport, answer, rawResponseAad(ctx.method, ctx.url, counter)).buf;
     } else {
       ctx.body = session.transport.seal(answer, responseAad(ctx.method, ctx.url, counter));
       ctx.set(SEALED_HEADER, '1');

@@ -30,7 +30,8 @@
  * Binding the method and URL stops an envelope from being replayed to another route; binding the request's
  * counter into the response's AAD stops a response from being swapped with another one.
  */
-import { writeCounter } from '../../crypto/transport/envelope.js';
+import { readCounter, writeCounter } from '../../crypto/transport/envelope.js';
+import type { SealedInto, TransportSession } from '../../crypto/transport/transport-session.js';
 
 export const SESSION_HEADER = 'openred-session';
 export const ENVELOPE_HEADER = 'openred-envelope';
@@ -54,15 +55,13 @@ export function isSealedType(contentType: string | undefined): boolean {
 /** u32be epoch || u64be counter, before the ciphertext of a binary envelope. */
 export const PREFIX_LENGTH = 12;
 
-const TWO_32 = 0x1_0000_0000;
-
 /**
  * A binary envelope as one buffer: prefix || ciphertext || tag. `ct` is what sealRaw returned (one buffer, or
  * ciphertext and tag apart); one allocation and one copy of the ciphertext.
  */
 export function binaryEnvelope(
   epoch: number,
-  counter: bigint,
+  counter: number | bigint,
   ct: Uint8Array | readonly Uint8Array[],
 ): Buffer {
   const parts = ct instanceof Uint8Array ? [ct] : ct;
@@ -80,11 +79,34 @@ export function binaryEnvelope(
 }
 
 /** Splits a received binary envelope; undefined when it is too short to hold a prefix and a tag. */
-export function readBinaryEnvelope(body: Buffer): { e: number; n: bigint; ct: Buffer } | undefined {
+export function readBinaryEnvelope(body: Buffer): { e: number; n: number | bigint; ct: Buffer } | undefined {
   if (body.length < PREFIX_LENGTH + 16) return undefined;
-  const high = body.readUInt32BE(4);
-  const n = high < 0x20_0000 ? BigInt(high * TWO_32 + body.readUInt32BE(8)) : body.readBigUInt64BE(4);
-  return { e: body.readUInt32BE(0), n, ct: body.subarray(PREFIX_LENGTH) };
+  return { e: body.readUInt32BE(0), n: readCounter(body, 4), ct: body.subarray(PREFIX_LENGTH) };
+}
+
+/**
+ * Seals `plaintext` as a binary envelope: prefix || ciphertext || tag, written into one buffer (the
+ * small-message path: no intermediate ciphertext, no copy). `n` is the counter the answer's AAD will bind.
+ */
+export function sealBinary(transport: TransportSession, plaintext: Uint8Array, aad: Uint8Array): SealedInto {
+  const sealed = transport.sealInto(plaintext, aad, PREFIX_LENGTH);
+  sealed.buf.writeUInt32BE(sealed.e, 0);
+  writeCounter(sealed.buf, 4, sealed.n);
+  return sealed;
+}
+
+/** The counter of a received binary envelope at least PREFIX_LENGTH long. */
+export function binaryCounter(body: Buffer): number | bigint {
+  return readCounter(body, 4);
+}
+
+/**
+ * Opens a received binary envelope where it lies (its bytes are overwritten with the plaintext, which is
+ * returned as a view of them): for bodies the caller owns and reads no further. Undefined when too short.
+ */
+export function openBinary(transport: TransportSession, body: Buffer, aad: Uint8Array): Buffer | undefined {
+  if (body.length < PREFIX_LENGTH + 16) return undefined;
+  return transport.openInPlace(body.readUInt32BE(0), readCounter(body, 4), body.subarray(PREFIX_LENGTH), aad);
 }
 
 /** Methods as Node and undici spell them: `toUpperCase` on these would only copy them, on every message. */
@@ -96,7 +118,7 @@ function upper(method: string): string {
 
 /** AAD of a binary request carrying bytes: its own label, so bytes can never be read as a JSON request. */
 export function bytesRequestAad(method: string, url: string): Buffer {
-  return Buffer.from(`openred/req-bytes/v1\n${upper(method)}\n${url}`);
+  return cachedAad(bytesRequestAads, 'openred/req-bytes/v1', method, url);
 }
 
 /**
@@ -123,7 +145,27 @@ export function unframeBytes(plaintext: Buffer): { headers: unknown; bytes: Buff
 }
 
 export function binaryRequestAad(method: string, url: string): Buffer {
-  return Buffer.from(`openred/req-bin/v1\n${upper(method)}\n${url}`);
+  return cachedAad(binaryRequestAads, 'openred/req-bin/v1', method, url);
+}
+
+/**
+ * Request AADs by method and URL: a peer calls the same few routes over and over, and encoding the label and
+ * URL into a new buffer on every message costs as much as a small AEAD call. Bounded (URLs come from peers and
+ * plugins): emptied when full. The AEADs only read their AAD, so sharing one buffer is safe.
+ */
+const AAD_CACHE_SIZE = 512;
+const binaryRequestAads = new Map<string, Buffer>();
+const bytesRequestAads = new Map<string, Buffer>();
+
+function cachedAad(cache: Map<string, Buffer>, label: string, method: string, url: string): Buffer {
+  const key = `${method} ${url}`; // neither holds a space (the HTTP request line splits on them)
+  let aad = cache.get(key);
+  if (aad === undefined) {
+    aad = Buffer.from(`${label}\n${upper(method)}\n${url}`);
+    if (cache.size >= AAD_CACHE_SIZE) cache.clear();
+    cache.set(key, aad);
+  }
+  return aad;
 }
 
 /** AAD of a JSON answer sealed as a binary envelope (the answer to a binary request). */

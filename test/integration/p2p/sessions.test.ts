@@ -207,7 +207,9 @@ describe('node-to-node sessions (directory + 3 nodes, in process)', function () 
     const envelope = readBinaryEnvelope(ok.bytes)!;
     expect(envelope.e).to.equal(good.e);
     // The answer is bound to the request's counter (checked first: opening it commits its own counter).
-    expect(() => session.transport.openRaw(envelope, rawResponseAad('POST', '/p2p/echo', good.n + 1n)))
+    expect(() =>
+      session.transport.openRaw(envelope, rawResponseAad('POST', '/p2p/echo', BigInt(good.n) + 1n)),
+    )
       .to.throw()
       .with.property('code', 'OR_ERR_BAD_TAG');
     const answer = JSON.parse(
@@ -226,7 +228,9 @@ describe('node-to-node sessions (directory + 3 nodes, in process)', function () 
     expect(await code(send(wire(sealFor('/p2p/echo/fail', {}))))).to.equal('OR_ERR_BAD_TAG');
     // A counter that differs from the one sealed gives another nonce: authentication fails.
     const moved = sealFor('/p2p/echo', { n: 11 });
-    expect(await code(send(binaryEnvelope(moved.e, moved.n + 1000n, moved.ct)))).to.equal('OR_ERR_BAD_TAG');
+    expect(await code(send(binaryEnvelope(moved.e, BigInt(moved.n) + 1000n, moved.ct)))).to.equal(
+      'OR_ERR_BAD_TAG',
+    );
     // An epoch far from the receiver's clock is refused before any decryption.
     const stale = sealFor('/p2p/echo', { n: 12 });
     expect(await code(send(binaryEnvelope(stale.e - 5, stale.n, stale.ct)))).to.equal('OR_ERR_EPOCH_EXPIRED');

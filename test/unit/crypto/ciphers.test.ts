@@ -228,6 +228,44 @@ describe('crypto/ciphers', () => {
         vectors,
         /openDetached/,
       ],
+      [
+        'an in-place seal that disagrees with seal',
+        {
+          ...good,
+          sealInto: (k, n, pt, aad, out, offset) =>
+            out.set(chacha20Poly1305.seal(k, n, pt, Buffer.alloc(0)), offset),
+        },
+        vectors,
+        /sealInto differs/,
+      ],
+      [
+        'an in-place seal that writes outside its range',
+        {
+          ...good,
+          sealInto: (k, n, pt, aad, out, offset) => {
+            out.fill(0, 0, offset);
+            out.set(chacha20Poly1305.seal(k, n, pt, aad), offset);
+          },
+        },
+        vectors,
+        /sealInto differs/,
+      ],
+      [
+        'an in-place open that ignores the tag',
+        {
+          ...good,
+          openInPlace: (k, n, sealed, aad) => {
+            const fixed = Buffer.from(sealed);
+            fixed.set(
+              chacha20Poly1305.seal(k, n, chacha20Poly1305Open(k, n, sealed, aad), aad).subarray(-16),
+              fixed.length - 16,
+            );
+            return chacha20Poly1305.open(k, n, fixed, aad);
+          },
+        },
+        vectors,
+        /openInPlace accepted a flipped tag bit/,
+      ],
       ['a 64-bit nonce', { ...good, nonceLength: 8 }, vectors, /nonceLength/],
       ['a bad id', { ...good, id: 'Bad Id!' }, vectors, /id must match/],
       [

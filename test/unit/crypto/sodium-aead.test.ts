@@ -102,6 +102,54 @@ describe('crypto: ChaCha20-Poly1305 on libsodium', function () {
       .with.property('code', 'OR_ERR_BAD_NONCE');
   });
 
+  it('seals into a caller buffer and opens in place, with node:crypto bytes, on both sides of the size switch', () => {
+    for (const [name, m] of [
+      ['libsodium', method!],
+      ['built-in', chacha20Poly1305],
+    ] as const) {
+      for (const size of [0, 1, 300, 4096, SODIUM_BELOW_BYTES - 1, SODIUM_BELOW_BYTES + 1]) {
+        const key = randomBytes(32);
+        const nonce = randomBytes(12);
+        const pt = randomBytes(size);
+        const aad = randomBytes(size % 40);
+        const expected = nodeChacha20Poly1305.seal(key, nonce, pt, aad);
+        const out = Buffer.alloc(7 + size + 16 + 5, 0x5a);
+        m.sealInto!(key, nonce, pt, aad, out, 7);
+        expect(out.subarray(7, 7 + size + 16).equals(expected), `${name} ${size}`).to.equal(true);
+        // Nothing written outside the range.
+        expect(out.subarray(0, 7).equals(Buffer.alloc(7, 0x5a))).to.equal(true);
+        expect(out.subarray(-5).equals(Buffer.alloc(5, 0x5a))).to.equal(true);
+        const sealed = Buffer.from(expected);
+        expect(m.openInPlace!(key, nonce, sealed, aad).equals(pt), `${name} ${size}`).to.equal(true);
+        // A flipped tag bit: refused, and nothing decrypted into the caller's buffer (libsodium zeroes it).
+        const forged = Buffer.from(expected);
+        forged[forged.length - 1]! ^= 1;
+        const before = Buffer.from(forged);
+        expect(() => m.openInPlace!(key, nonce, forged, aad))
+          .to.throw()
+          .with.property('code', 'OR_ERR_BAD_TAG');
+        const body = forged.subarray(0, size);
+        const untouched = body.equals(before.subarray(0, size)) || body.equals(Buffer.alloc(size));
+        expect(untouched, `${name} ${size}`).to.equal(true);
+      }
+    }
+    expect(() =>
+      method!.sealInto!(
+        randomBytes(32),
+        randomBytes(12),
+        Buffer.alloc(10),
+        Buffer.alloc(0),
+        Buffer.alloc(25),
+        0,
+      ),
+    )
+      .to.throw()
+      .with.property('code', 'OR_ERR_BAD_LENGTH');
+    expect(() => method!.openInPlace!(randomBytes(32), randomBytes(12), Buffer.alloc(15), Buffer.alloc(0)))
+      .to.throw()
+      .with.property('code', 'OR_ERR_BAD_TAG');
+  });
+
   it('seals a transport envelope as one buffer (no join of ciphertext and tag)', () => {
     const registry = new CipherRegistry();
     const keys = {

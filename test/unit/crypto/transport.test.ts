@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { chacha20Poly1305 } from '../../../core/crypto/ciphers/chacha20-poly1305.js';
+import { chacha20Poly1305, chachaImplementation } from '../../../core/crypto/ciphers/chacha20-poly1305.js';
 import type { CipherVector } from '../../../core/crypto/ciphers/cipher-method.js';
 import { CipherRegistry } from '../../../core/crypto/ciphers/registry.js';
 import { fromB64u, toB64u } from '../../../core/crypto/encoding.js';
@@ -92,13 +92,76 @@ describe('crypto/transport', () => {
     flipped[0]! ^= 1;
     expect((await caught(() => b.openRaw({ ...r3, ct: [body!, flipped] }))).code).to.equal('OR_ERR_BAD_TAG');
     for (const v of [
-      { e: 1, n: 0, ct: joined },
+      { e: 1, n: 1.5, ct: joined },
+      { e: 1, n: -1, ct: joined },
+      { e: 1, n: 2n ** 64n, ct: joined },
+      { e: 1, n: '0', ct: joined },
       { e: -1, n: 0n, ct: joined },
       { e: r3.e, n: 0n, ct: 'x' },
       { e: r3.e, n: 0n, ct: Buffer.alloc(3) },
     ]) {
       expect((await caught(() => b.openRaw(v as never))).code).to.equal('OR_ERR_ENVELOPE_MALFORMED');
     }
+  });
+
+  for (const method of ['chacha20-poly1305', 'aes-256-gcm']) {
+    it(`small messages (${method}): sealed into one buffer after free headroom, opened where they lie`, async () => {
+      const { a, b } = sessionPair([method]);
+      const pt = msg('{"b":{"text":"hello"}}');
+      const aad = msg('POST /p2p/echo');
+      const s1 = a.sealInto(pt, aad, 12);
+      expect(s1.n).to.equal(0);
+      expect(s1.buf.length).to.equal(12 + pt.length + 16);
+      // The same bytes as the other forms: sealRaw's output opens it, and it opens sealRaw's.
+      const body = Buffer.from(s1.buf.subarray(12));
+      const opened = b.openInPlace(s1.e, s1.n, body, aad);
+      expect(opened.equals(pt)).to.equal(true);
+      if (method === 'chacha20-poly1305' && chachaImplementation === 'libsodium') {
+        // Decrypted in place: the plaintext is a view of the sealed bytes.
+        expect(opened.buffer).to.equal(body.buffer);
+        expect(opened.byteOffset).to.equal(body.byteOffset);
+      }
+      const r2 = a.sealRaw(pt, aad);
+      expect(b.openInPlace(r2.e, r2.n, Buffer.concat([r2.ct].flat()), aad).equals(pt)).to.equal(true);
+      const s3 = a.sealInto(pt, aad, 0);
+      expect(b.openRaw({ e: s3.e, n: BigInt(s3.n), ct: s3.buf }, aad).equals(pt)).to.equal(true);
+
+      // Replay, tampering, a moved counter, another AAD: refused, and the window does not move.
+      const copy = (x: Buffer) => Buffer.from(x);
+      expect((await caught(() => b.openInPlace(s1.e, s1.n, copy(s1.buf.subarray(12)), aad))).code).to.equal(
+        'OR_ERR_REPLAY',
+      );
+      const s4 = a.sealInto(pt, aad, 12);
+      const tampered = copy(s4.buf.subarray(12));
+      tampered[3]! ^= 1;
+      expect((await caught(() => b.openInPlace(s4.e, s4.n, tampered, aad))).code).to.equal('OR_ERR_BAD_TAG');
+      expect(
+        (await caught(() => b.openInPlace(s4.e, s4.n + 1, copy(s4.buf.subarray(12)), aad))).code,
+      ).to.equal('OR_ERR_BAD_TAG');
+      expect(
+        (await caught(() => b.openInPlace(s4.e, s4.n, copy(s4.buf.subarray(12)), msg('GET /p2p/echo')))).code,
+      ).to.equal('OR_ERR_BAD_TAG');
+      expect(b.openInPlace(s4.e, s4.n, copy(s4.buf.subarray(12)), aad).equals(pt)).to.equal(true);
+      for (const [e, n, sealed] of [
+        [-1, 0, body],
+        [1.5, 0, body],
+        [s4.e, -1, body],
+        [s4.e, 0.5, body],
+        [s4.e, 2n ** 64n, body],
+        [s4.e, 9, Buffer.alloc(15)],
+      ] as Array<[number, number | bigint, Buffer]>) {
+        expect((await caught(() => b.openInPlace(e, n, sealed, aad))).code).to.equal(
+          'OR_ERR_ENVELOPE_MALFORMED',
+        );
+      }
+    });
+  }
+
+  it('the in-place forms count against the same counter limit', async () => {
+    const { a } = sessionPair(undefined, { maxCounter: 1n });
+    a.sealInto(msg('0'), msg(''), 0);
+    a.seal(msg('1'));
+    expect((await caught(() => a.sealInto(msg('2'), msg(''), 0))).code).to.equal('OR_ERR_NONCE_EXHAUSTED');
   });
 
   it('uses a different key per direction (a reflected envelope fails)', async () => {
@@ -278,6 +341,34 @@ describe('crypto/transport', () => {
             }
           }
         }),
+        { numRuns: 200 },
+      );
+    });
+
+    it('gives the same answers for numbers and bigints, across 2^53 (property)', () => {
+      const base = 2n ** 53n - 150n;
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.bigInt({ min: 0n, max: 300n }), fc.boolean()), { maxLength: 300 }),
+          (seq) => {
+            const w = new ReplayWindow(64);
+            const seen = new Set<bigint>();
+            let top = -1n;
+            for (const [offset, asNumber] of seq) {
+              const n = base + offset;
+              // Numbers only where they are exact; the window must not care which form arrives.
+              const given = asNumber && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+              const expected = !seen.has(n) && (n > top || top - n < 64n);
+              expect(w.check(given), `${n}`).to.equal(expected);
+              if (expected) {
+                w.commit(given);
+                seen.add(n);
+                if (n > top) top = n;
+              }
+              expect(w.highest).to.equal(top);
+            }
+          },
+        ),
         { numRuns: 200 },
       );
     });

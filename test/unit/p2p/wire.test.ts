@@ -1,6 +1,12 @@
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { CipherRegistry } from '../../../core/crypto/ciphers/registry.js';
+import { TransportSession } from '../../../core/crypto/transport/transport-session.js';
 import {
+  binaryCounter,
   binaryEnvelope,
+  openBinary,
+  sealBinary,
   isSealedType,
   PREFIX_LENGTH,
   readBinaryEnvelope,
@@ -27,7 +33,8 @@ describe('p2p wire: binary envelopes', () => {
       expect(wire.readBigUInt64BE(4), `counter ${n}`).to.equal(n); // big-endian, as documented
       const back = readBinaryEnvelope(wire)!;
       expect(back.e).to.equal(29_000_000);
-      expect(back.n).to.equal(n);
+      // A number below 2^53 (no BigInt per message), a bigint above.
+      expect(back.n).to.equal(n < 2n ** 53n ? Number(n) : n);
       expect(back.ct.equals(Buffer.concat([Buffer.from('ciphertext'), tag]))).to.equal(true);
     }
   });
@@ -51,5 +58,35 @@ describe('p2p wire: binary envelopes', () => {
     expect(isSealedType('application/octet-stream')).to.equal(false);
     expect(isSealedType(undefined)).to.equal(false);
     expect(isSealedType('')).to.equal(false);
+  });
+
+  it('seals a message as prefix || ciphertext || tag in one buffer and opens it where it lies', () => {
+    const registry = new CipherRegistry();
+    const clock = { now: () => 1_700_000_000_000 };
+    const keys = {
+      grant: { grant_id: 'grant-0001' } as never,
+      role: 'initiator' as const,
+      peerId: 'or' + 'a'.repeat(32),
+      methods: ['aes-256-gcm', 'chacha20-poly1305'],
+      handshakeHash: randomBytes(32),
+      sendKey: randomBytes(32),
+      receiveKey: randomBytes(32),
+    };
+    const sender = new TransportSession(keys, { registry, clock });
+    const receiver = new TransportSession(
+      { ...keys, sendKey: keys.receiveKey, receiveKey: keys.sendKey },
+      { registry, clock },
+    );
+    const aad = Buffer.from('openred/req-bin/v1\nPOST\n/p2p/echo');
+    for (let i = 0; i < 3; i++) {
+      const sealed = sealBinary(sender, Buffer.from(`message ${i}`), aad);
+      expect(sealed.buf.length).to.equal(PREFIX_LENGTH + 9 + 16);
+      // The prefix is what readBinaryEnvelope and binaryCounter read back.
+      const parts = readBinaryEnvelope(sealed.buf)!;
+      expect([parts.e, parts.n]).to.deep.equal([sealed.e, i]);
+      expect(binaryCounter(sealed.buf)).to.equal(i);
+      expect(openBinary(receiver, sealed.buf, aad)!.toString()).to.equal(`message ${i}`);
+    }
+    expect(openBinary(receiver, Buffer.alloc(PREFIX_LENGTH + 15), aad)).to.equal(undefined);
   });
 });
