@@ -160,7 +160,7 @@ try {
     await r.body.json();
   };
   const sealedSend = (node: typeof a) => (): Promise<unknown> =>
-    node.peers.request(bId, 'POST', '/echo', payload);
+    node.peers.request(bId, 'POST', '/echo/body', payload);
   // The same pipeline without the session layer (owner route, plain JSON, anonymous owner allowed for B).
   const plainPool = new Pool(String(b.info.api), { connections: 8, pipelining: 1 });
   const plainSend = async (): Promise<void> => {
