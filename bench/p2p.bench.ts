@@ -25,9 +25,13 @@ const root = resolve(import.meta.dirname, '..');
 const FIXTURES = join(root, 'test', 'fixtures', 'plugins');
 const SCRYPT = { N: 1024, r: 8, p: 1, maxmem: 16 * 1024 * 1024 };
 const CONCURRENCY = 16;
-const DURATION_MS = 3000;
-/** Measured rounds per comparison (odd: the median is one of them). */
-const ROUNDS = 5;
+/**
+ * Measured rounds per comparison (odd: the median is one of them), each this long. Many short rounds rather
+ * than a few long ones: on a shared two-core machine the other load drifts over seconds, and the median of
+ * nine adjacent comparisons is steadier than that of five.
+ */
+const DURATION_MS = 1500;
+const ROUNDS = 9;
 const MEDIAN = (ROUNDS - 1) / 2;
 const payload = { text: randomBytes(96).toString('base64') }; // ~256 B of JSON with the wrapper
 

@@ -30,6 +30,13 @@ export async function readBody(ctx: Context, maxBytes: number): Promise<Buffer> 
     ctx.set('Connection', 'close');
     throw bodyTooLarge(maxBytes);
   }
+  if (Number.isFinite(declared)) {
+    // A small body usually came in the TCP read that carried the headers, and Node parses the rest of that read
+    // right after the request event, before the next microtask: after one yield it is often all buffered.
+    await undefined;
+    const body = arrivedBody(ctx.req, declared);
+    if (body !== undefined) return body;
+  }
   // Event-based rather than `for await`: the async iterator costs more than the rest of this function on the
   // small bodies peers send most. The listeners are module-level functions reading their state from the request
   // (emitters call listeners with `this` = the request): no closures to create per request.
@@ -41,6 +48,20 @@ export async function readBody(ctx: Context, maxBytes: number): Promise<Buffer> 
     req.on('error', onError);
     req.on('aborted', onAborted);
   });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The whole body when the request already holds all of it (exactly the declared length buffered and not yet read
+ * by anyone: with Content-Length framing the parser delivers no more than that) taken in one `read()`, without
+ * listeners or the stream's ticks. Else undefined.
+ */
+function arrivedBody(req: IncomingMessage, declared: number): Buffer | undefined {
+  if (req.readableFlowing !== null || req.readableLength !== declared || req.readableDidRead)
+    return undefined;
+  if (declared === 0) return EMPTY;
+  return (req.read() as Buffer | null) ?? undefined;
 }
 
 const READING = Symbol('openred.readBody');

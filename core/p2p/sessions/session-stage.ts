@@ -107,17 +107,18 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
     let reply: ResponsePlaintext;
     try {
       await next();
+      const body: unknown = ctx.body; // read once: each read goes through two Koa accessors
       const status =
-        ctx.body === undefined || ctx.body === null ? (ctx.status === 404 ? 204 : ctx.status) : ctx.status;
-      if (Buffer.isBuffer(ctx.body)) {
-        sealBytes(ctx, session.transport, ctx.body, status, counter);
+        body === undefined || body === null ? (ctx.status === 404 ? 204 : ctx.status) : ctx.status;
+      if (Buffer.isBuffer(body)) {
+        sealBytes(ctx, session.transport, body, status, counter);
         return;
       }
-      if (isPreSealed(ctx.body)) {
-        bindPreSealed(ctx, session.transport, ctx.body, status, counter, log);
+      if (isPreSealed(body)) {
+        bindPreSealed(ctx, session.transport, body, status, counter, log);
         return;
       }
-      reply = { s: status, b: ctx.body };
+      reply = { s: status, b: body };
     } catch (err) {
       const e = describeError(err, log, ctx.state.requestId as string | undefined);
       const error =
@@ -135,7 +136,8 @@ export function sessionStage(options: { sessions: SessionTable; log: Logger; max
       ctx.body = session.transport.seal(answer, responseAad(ctx.method, ctx.url, counter));
       ctx.set(SEALED_HEADER, '1');
     }
-    ctx.status = reply.s === 204 ? 200 : reply.s;
+    const status = reply.s === 204 ? 200 : reply.s;
+    if (ctx.res.statusCode !== status) ctx.status = status; // setting the body made it 200 already
   };
 }
 

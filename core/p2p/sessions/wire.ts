@@ -154,27 +154,44 @@ export function binaryRequestAad(method: string, url: string): Buffer {
  * plugins): emptied when full. The AEADs only read their AAD, so sharing one buffer is safe.
  */
 const AAD_CACHE_SIZE = 512;
-const binaryRequestAads = new Map<string, Buffer>();
-const bytesRequestAads = new Map<string, Buffer>();
+const AAD_CACHE_METHODS = 16;
+/** label -> method -> URL -> bytes (nested maps: no key string to build per lookup). */
+type AadCache = Map<string, Map<string, Buffer>>;
+const binaryRequestAads: AadCache = new Map();
+const bytesRequestAads: AadCache = new Map();
+/** The answer AAD's fixed part (`label \n METHOD \n URL \n`), before the request counter. */
+const rawResponsePrefixes: AadCache = new Map();
 
-function cachedAad(cache: Map<string, Buffer>, label: string, method: string, url: string): Buffer {
-  const key = `${method} ${url}`; // neither holds a space (the HTTP request line splits on them)
-  let aad = cache.get(key);
+function cachedAad(cache: AadCache, label: string, method: string, url: string, suffix = ''): Buffer {
+  let byUrl = cache.get(method);
+  if (byUrl === undefined) {
+    if (cache.size >= AAD_CACHE_METHODS) cache.clear();
+    cache.set(method, (byUrl = new Map()));
+  }
+  let aad = byUrl.get(url);
   if (aad === undefined) {
-    aad = Buffer.from(`${label}\n${upper(method)}\n${url}`);
-    if (cache.size >= AAD_CACHE_SIZE) cache.clear();
-    cache.set(key, aad);
+    aad = Buffer.from(`${label}\n${upper(method)}\n${url}${suffix}`);
+    if (byUrl.size >= AAD_CACHE_SIZE) byUrl.clear();
+    byUrl.set(url, aad);
   }
   return aad;
 }
 
-/** AAD of a JSON answer sealed as a binary envelope (the answer to a binary request). */
+/**
+ * AAD of a JSON answer sealed as a binary envelope (the answer to a binary request):
+ * `openred/res-raw/v1 \n METHOD \n URL \n request counter`, from the route's cached prefix and the counter's digits.
+ */
 export function rawResponseAad(
   method: string,
   url: string,
   requestCounter: number | string | bigint,
 ): Buffer {
-  return Buffer.from(`openred/res-raw/v1\n${upper(method)}\n${url}\n${String(requestCounter)}`);
+  const prefix = cachedAad(rawResponsePrefixes, 'openred/res-raw/v1', method, url, '\n');
+  const digits = String(requestCounter);
+  const aad = Buffer.allocUnsafe(prefix.length + digits.length);
+  prefix.copy(aad, 0);
+  aad.write(digits, prefix.length, 'latin1'); // decimal digits: one byte each
+  return aad;
 }
 
 export function requestAad(method: string, url: string): Buffer {

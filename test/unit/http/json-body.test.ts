@@ -20,7 +20,15 @@ describe('http/json-body', () => {
     app.use(errorHandler(silentLogger()));
     app.use(async (ctx, next) => {
       ctx.state.rawBodyAllowed = rawAllowed;
+      // Counts 'data' listeners: zero when the body was taken as it had already arrived.
+      const on = ctx.req.on.bind(ctx.req);
+      let dataListeners = 0;
+      ctx.req.on = ((event: string, fn: (...a: unknown[]) => void) => {
+        if (event === 'data') dataListeners++;
+        return on(event, fn);
+      }) as typeof ctx.req.on;
       await next();
+      ctx.set('x-data-listeners', String(dataListeners));
     });
     app.use(jsonBody({ maxBytes: 2048, maxDepth: 4 }));
     app.use((ctx) => {
@@ -43,6 +51,40 @@ describe('http/json-body', () => {
     const r = await post('{"a":[1,2]}', { 'content-type': 'application/json; charset=utf-8' });
     expect(r.status).to.equal(200);
     expect(r.json).to.deep.equal({ body: { a: [1, 2] }, raw: 11 });
+  });
+
+  it('takes a body that came with its headers as it is, and reads one that trickles in, on one connection', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => (received += d));
+    const answer = async (n: number) => {
+      for (let i = 0; i < 200 && (received.match(/HTTP\/1\.1 /g) ?? []).length < n; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return received;
+    };
+    const body = '{"a":[1,2]}';
+    const head = `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    socket.write(head + body);
+    await answer(1);
+    // Then headers and body in three writes: the body is read through the stream.
+    socket.write(head);
+    await new Promise((r) => setTimeout(r, 20));
+    socket.write(body.slice(0, 4));
+    await new Promise((r) => setTimeout(r, 20));
+    socket.write(body.slice(4));
+    const text = await answer(2);
+    socket.destroy();
+    const answers = text.split('HTTP/1.1 ').slice(1);
+    expect(answers).to.have.length(2);
+    for (const a of answers) {
+      expect(a.startsWith('200')).to.equal(true);
+      expect(a).to.include('{"body":{"a":[1,2]},"raw":11}');
+    }
+    expect(answers[0]).to.match(/x-data-listeners: 0/i);
+    expect(answers[1]).to.match(/x-data-listeners: [1-9]/i);
   });
 
   it('malformed JSON is 400 OR_ERR_BAD_JSON', async () => {

@@ -5,6 +5,9 @@ import { TransportSession } from '../../../core/crypto/transport/transport-sessi
 import {
   binaryCounter,
   binaryEnvelope,
+  binaryRequestAad,
+  bytesRequestAad,
+  rawResponseAad,
   openBinary,
   sealBinary,
   isSealedType,
@@ -88,5 +91,27 @@ describe('p2p wire: binary envelopes', () => {
       expect(openBinary(receiver, sealed.buf, aad)!.toString()).to.equal(`message ${i}`);
     }
     expect(openBinary(receiver, Buffer.alloc(PREFIX_LENGTH + 15), aad)).to.equal(undefined);
+  });
+
+  it('builds AADs from cached parts with the documented bytes, per method, URL and label', () => {
+    for (let round = 0; round < 2; round++) {
+      // The second round reads the caches.
+      expect(binaryRequestAad('POST', '/p2p/a').toString()).to.equal('openred/req-bin/v1\nPOST\n/p2p/a');
+      expect(binaryRequestAad('PUT', '/p2p/a').toString()).to.equal('openred/req-bin/v1\nPUT\n/p2p/a');
+      expect(binaryRequestAad('post', '/p2p/b?x=1').toString()).to.equal(
+        'openred/req-bin/v1\nPOST\n/p2p/b?x=1',
+      );
+      expect(bytesRequestAad('POST', '/p2p/a').toString()).to.equal('openred/req-bytes/v1\nPOST\n/p2p/a');
+      expect(rawResponseAad('POST', '/p2p/a', 0).toString()).to.equal('openred/res-raw/v1\nPOST\n/p2p/a\n0');
+      expect(rawResponseAad('POST', '/p2p/a', 9_007_199_254_740_991).toString()).to.equal(
+        'openred/res-raw/v1\nPOST\n/p2p/a\n9007199254740991',
+      );
+      expect(rawResponseAad('PATCH', '/p2p/é', 2n ** 64n - 1n).toString()).to.equal(
+        'openred/res-raw/v1\nPATCH\n/p2p/é\n18446744073709551615',
+      );
+    }
+    // Bounded: many URLs do not grow the cache without limit, and answers stay right after it was emptied.
+    for (let i = 0; i < 2000; i++) binaryRequestAad('GET', `/p2p/n/${i}`);
+    expect(binaryRequestAad('GET', '/p2p/n/3').toString()).to.equal('openred/req-bin/v1\nGET\n/p2p/n/3');
   });
 });

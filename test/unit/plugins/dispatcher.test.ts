@@ -129,4 +129,40 @@ describe('p2p/dispatcher (with the surface app)', () => {
     expect(freed).to.deep.equal([`drop#${drop.id}`]);
     expect(keep.holders).to.equal(1);
   });
+
+  it("answers objects and arrays as JSON with Koa's content type, and keeps a type the route set", async () => {
+    class Point {
+      x = 1;
+    }
+    dispatcher.swap(
+      [
+        generation('t', [
+          ['GET', '/object', () => ({ a: 1 })],
+          ['GET', '/array', () => [1, 2]],
+          ['GET', '/instance', () => new Point()],
+          [
+            'GET',
+            '/typed',
+            (req) => {
+              req.koa.type = 'application/problem+json';
+              return { title: 'x' };
+            },
+          ],
+          ['GET', '/text', () => Buffer.from('bytes')],
+        ]),
+      ],
+      onFree,
+    );
+    const json = 'application/json; charset=utf-8';
+    for (const [path, type, body] of [
+      ['/api/object', json, '{"a":1}'],
+      ['/api/array', json, '[1,2]'],
+      ['/api/instance', json, '{"x":1}'],
+      ['/api/typed', 'application/problem+json', '{"title":"x"}'],
+      ['/api/text', 'application/octet-stream', 'bytes'],
+    ]) {
+      const r = await httpRequest(base + path!);
+      expect([r.status, r.headers['content-type'], r.text], path).to.deep.equal([200, type, body]);
+    }
+  });
 });
