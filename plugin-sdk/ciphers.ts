@@ -1,6 +1,7 @@
 /**
  * An AEAD cipher method. `seal` returns ciphertext || tag; `open` throws on any authentication failure.
- * Both must be pure functions of their inputs.
+ * Both must be pure, synchronous functions of their inputs: the buffers passed in are only valid during the
+ * call (the node reuses its nonce buffer for the next message), so copy anything you keep.
  */
 export interface CipherMethod {
   /** Stable identifier negotiated between peers, e.g. `chacha20-poly1305`. */

@@ -1,7 +1,8 @@
 /**
  * A cipher method is an AEAD with a fixed key and nonce size (DESIGN.md section 6). Built-ins wrap node:crypto;
  * plugins register their own through the registry, which checks them before any session may use them.
- * `seal` returns ciphertext || 16-byte tag; `open` throws (any error) when authentication fails.
+ * `seal` returns ciphertext || 16-byte tag; `open` throws (any error) when authentication fails. Calls are
+ * synchronous and their arguments are valid during the call only (the transport reuses its nonce buffers).
  */
 export interface CipherMethod {
   /** Stable identifier negotiated between peers, e.g. 'chacha20-poly1305'. */

@@ -76,6 +76,14 @@ interface EpochKey {
 }
 
 const EMPTY = Buffer.alloc(0);
+/**
+ * The nonce of the message being sealed or opened, rewritten for each one (4 zero bytes stay zero): cipher
+ * methods are synchronous and read the nonce during the call only (node:crypto copies it into its context,
+ * libsodium reads it), so one buffer per direction for the process replaces a 12-byte buffer per message, and
+ * sessions carry none.
+ */
+const SEND_NONCE = Buffer.alloc(12);
+const RECEIVE_NONCE = Buffer.alloc(12);
 const MAX_SEND_COUNTER = BigInt(Number.MAX_SAFE_INTEGER);
 
 export class TransportSession {
@@ -89,13 +97,7 @@ export class TransportSession {
   #receiveKey: Buffer;
   #counter = 0;
   readonly #maxCounter: number;
-  /**
-   * One nonce buffer per direction, rewritten for each message: methods read the nonce during the call and keep
-   * no reference to it (node:crypto copies it into its context, libsodium reads it), so no 12-byte buffer per
-   * message.
-   */
-  readonly #sendNonce = Buffer.alloc(12);
-  readonly #receiveNonce = Buffer.alloc(12);
+
   readonly #window: ReplayWindow;
   /** Small caches: at most the epochs in the acceptance range, per direction. */
   #sendCache: EpochKey | undefined;
@@ -161,7 +163,7 @@ export class TransportSession {
   seal(plaintext: Uint8Array, aad: Uint8Array = EMPTY): Envelope {
     const k = this.#next();
     const n = this.#counter++;
-    const ct = k.method.seal(k.key, this.#nonce(this.#sendNonce, n), plaintext, aad);
+    const ct = k.method.seal(k.key, this.#nonce(SEND_NONCE, n), plaintext, aad);
     return { e: k.epoch, n, ct: toB64u(ct) };
   }
 
@@ -182,7 +184,7 @@ export class TransportSession {
     const epoch = k.epoch;
     const n = this.#counter++;
     const m = k.method;
-    const nonce = this.#nonce(this.#sendNonce, n);
+    const nonce = this.#nonce(SEND_NONCE, n);
     if (!m.sealDetached) return { e: epoch, n, ct: m.seal(k.key, nonce, plaintext, aad) };
     const [body, tag] = m.sealDetached(k.key, nonce, plaintext, aad);
     // A method that wrote both parts into one buffer (libsodium's) gives them back as one view: no join later.
@@ -199,7 +201,7 @@ export class TransportSession {
     const k = this.#next();
     const n = this.#counter++;
     const buf = Buffer.allocUnsafe(headroom + plaintext.length + TAG_LENGTH);
-    sealInto(k.method, k.key, this.#nonce(this.#sendNonce, n), plaintext, aad, buf, headroom);
+    sealInto(k.method, k.key, this.#nonce(SEND_NONCE, n), plaintext, aad, buf, headroom);
     return { e: k.epoch, n, buf };
   }
 
@@ -275,7 +277,7 @@ export class TransportSession {
       this.#recvCache.set(epoch, k);
     }
     const m = k.method;
-    const nonce = this.#nonce(this.#receiveNonce, counter);
+    const nonce = this.#nonce(RECEIVE_NONCE, counter);
     let pt: Buffer;
     try {
       if (inPlace) pt = openInPlace(m, k.key, nonce, ct as Buffer, aad);
