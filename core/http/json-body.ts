@@ -24,7 +24,7 @@ export interface JsonBodyOptions {
 
 /** Reads the body as a stream, refusing to buffer more than `maxBytes` (413 before the whole body arrives). */
 export async function readBody(ctx: Context, maxBytes: number): Promise<Buffer> {
-  const declared = Number(ctx.get('content-length') || NaN);
+  const declared = Number(ctx.req.headers['content-length'] || NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
     // Without this, Node keeps the connection for reuse and reads (and discards) the whole declared body.
     ctx.set('Connection', 'close');
@@ -122,14 +122,29 @@ function bodyTooLarge(max: number): OpenRedError {
   return new OpenRedError('OR_ERR_BODY_TOO_LARGE', `request body exceeds ${max} bytes`, 413);
 }
 
+/**
+ * The media type of a Content-Type value, lower case, without parameters ('' when absent). The values clients
+ * send most (`known`, exactly as listed) are answered without splitting, trimming and lower-casing.
+ */
+function mediaType(value: string | undefined, known: ReadonlySet<string>): string {
+  if (value === undefined) return '';
+  if (known.has(value)) return value;
+  if (value === 'application/json; charset=utf-8') return 'application/json';
+  return value.split(';')[0]!.trim().toLowerCase();
+}
+
 /** Parses JSON bodies of POST/PUT/PATCH/DELETE requests with size, content-type and depth checks. */
 export function jsonBody(options: JsonBodyOptions) {
   const rawTypes = options.rawTypes;
+  const known = new Set(['application/json', ...(rawTypes ?? [])]);
   return async function jsonBodyMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'OPTIONS') return next();
-    const hasBody = Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
+    const method = ctx.method;
+    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
+    // Node's own header map (lower-case names), read directly: `ctx.get` goes through two Koa accessors.
+    const headers = ctx.req.headers;
+    const hasBody = Number(headers['content-length'] || 0) > 0 || (headers['transfer-encoding'] ?? '') !== '';
     if (!hasBody) return next();
-    const type = ctx.get('content-type').split(';')[0]!.trim().toLowerCase();
+    const type = mediaType(headers['content-type'], known);
     if (rawTypes?.includes(type)) {
       ctx.request.rawBody = await readBody(ctx, options.maxBytes);
       return next();

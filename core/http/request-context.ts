@@ -38,12 +38,15 @@ export class RequestState {
 /**
  * Gives each request an id (the caller's `X-Request-Id` when well-formed, else a new one), a child logger,
  * a timeout for the handler, and one structured log line when it ends. `onRequest`, when given, is told
- * about each request as it starts (the kernel's request observers hook in there).
+ * about each request as it starts (the kernel's request observers hook in there). The id is sent back in
+ * `X-Request-Id` unless `exposeId` is false: the p2p surface keeps it to its logs, since a generated id is a
+ * process-wide counter that would tell every peer how many requests the node serves.
  */
 export function requestContext(
   log: Logger,
   handlerTimeoutMs: number,
   onRequest?: (ctx: Context, startedAt: number) => void,
+  exposeId = true,
 ) {
   const deadlines = new DeadlineQueue(
     handlerTimeoutMs,
@@ -53,7 +56,7 @@ export function requestContext(
     const given = ctx.get('x-request-id');
     const id = REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++lastId).toString(36)}`;
     ctx.state = Object.assign(new RequestState(log, id), ctx.state);
-    ctx.set('X-Request-Id', id);
+    if (exposeId) ctx.res.setHeader('X-Request-Id', id);
     const started = performance.now();
     onRequest?.(ctx, started);
     // The handler races its deadline: whichever settles this promise first wins (see deadlines.ts).

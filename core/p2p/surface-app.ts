@@ -29,7 +29,14 @@ export function createSurfaceApp(options: {
   const app = new Koa({ proxy: false });
   app.silent = true; // errors are logged by errorHandler, with request ids
   app.use(errorHandler(options.log));
-  app.use(requestContext(options.log, options.limits.handlerTimeoutMs, options.onRequest));
+  app.use(
+    requestContext(
+      options.log,
+      options.limits.handlerTimeoutMs,
+      options.onRequest,
+      options.surface !== 'p2p',
+    ),
+  );
   if (options.rootRoutes) {
     const rootRoutes = options.rootRoutes;
     app.use((ctx, next) => {

@@ -77,6 +77,8 @@ describe('node: HTTP surfaces and plugin routes', () => {
     const r = await t.request('p2p', '/p2p/echo', { method: 'POST', json: { text: 'hi' } });
     expect(r.status).to.equal(401);
     expect(errorCode(r)).to.equal('OR_ERR_SESSION_REQUIRED');
+    // Peers get no request id: a generated one counts every request the node serves.
+    expect(r.headers['x-request-id']).to.equal(undefined);
   });
 
   it('keeps the surfaces apart: an /api route is not served on the peer port and vice versa', async () => {
