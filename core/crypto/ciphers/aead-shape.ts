@@ -19,16 +19,9 @@ export interface DetachedAead {
   /** ciphertext || tag in one buffer, when the implementation writes it so (else the two parts are joined). */
   seal?(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer;
   /** CipherMethod.sealInto; sizes already checked (`out` has room). */
-  sealInto?(
-    key: Uint8Array,
-    nonce: Uint8Array,
-    plaintext: Uint8Array,
-    aad: Uint8Array,
-    out: Uint8Array,
-    offset: number,
-  ): void;
+  sealInto?: CipherMethod['sealInto'];
   /** CipherMethod.openInPlace: any error when authentication fails; `sealed` holds at least a tag. */
-  openInPlace?(key: Uint8Array, nonce: Uint8Array, sealed: Buffer, aad: Uint8Array): Buffer;
+  openInPlace?: CipherMethod['openInPlace'];
 }
 
 function checkSizes(key: Uint8Array, nonce: Uint8Array): void {
@@ -106,12 +99,7 @@ export function aeadMethod(id: string, impl: DetachedAead): CipherMethod {
  */
 export function sealInto(
   m: CipherMethod,
-  key: Uint8Array,
-  nonce: Uint8Array,
-  plaintext: Uint8Array,
-  aad: Uint8Array,
-  out: Uint8Array,
-  offset: number,
+  ...[key, nonce, plaintext, aad, out, offset]: Parameters<NonNullable<CipherMethod['sealInto']>>
 ): void {
   if (m.sealInto) return m.sealInto(key, nonce, plaintext, aad, out, offset);
   if (m.sealDetached) {
