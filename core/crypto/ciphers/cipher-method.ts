@@ -37,9 +37,9 @@ export interface CipherMethod {
     offset: number,
   ): void;
   /**
-   * Optional counterpart of `sealInto`: opens ciphertext || tag where it lies and returns the plaintext as a view
-   * of the same memory (the sealed bytes are overwritten). Throws when authentication fails, before any byte is
-   * decrypted (the sealed bytes may then have been cleared).
+   * Optional counterpart of `sealInto`: opens ciphertext || tag, decrypting where it lies when the implementation
+   * can (the plaintext is then a view of `sealed`, whose bytes are overwritten). Throws when authentication fails,
+   * before any byte is decrypted (the sealed bytes may then have been cleared).
    */
   openInPlace?(key: Uint8Array, nonce: Uint8Array, sealed: Buffer, aad: Uint8Array): Buffer;
 }

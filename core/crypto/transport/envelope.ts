@@ -69,13 +69,6 @@ export function writeCounter(out: Buffer, offset: number, counter: number | bigi
   }
 }
 
-/** 4 zero bytes || u64be(counter). */
-export function transportNonce(counter: number | bigint): Buffer {
-  const b = Buffer.alloc(12);
-  writeCounter(b, 4, counter);
-  return b;
-}
-
 /** Reads u64be at `offset`: a number below 2^53, else a bigint. */
 export function readCounter(buf: Buffer, offset: number): number | bigint {
   const high = buf.readUInt32BE(offset);
