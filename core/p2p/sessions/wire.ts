@@ -55,33 +55,10 @@ export function isSealedType(contentType: string | undefined): boolean {
 /** u32be epoch || u64be counter, before the ciphertext of a binary envelope. */
 export const PREFIX_LENGTH = 12;
 
-/**
- * A binary envelope as one buffer: prefix || ciphertext || tag. `ct` is what sealRaw returned (one buffer, or
- * ciphertext and tag apart); one allocation and one copy of the ciphertext.
- */
-export function binaryEnvelope(
-  epoch: number,
-  counter: number | bigint,
-  ct: Uint8Array | readonly Uint8Array[],
-): Buffer {
-  const parts = ct instanceof Uint8Array ? [ct] : ct;
-  let length = PREFIX_LENGTH;
-  for (const p of parts) length += p.length;
-  const out = Buffer.allocUnsafe(length);
-  out.writeUInt32BE(epoch, 0);
-  writeCounter(out, 4, counter);
-  let at = PREFIX_LENGTH;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Splits a received binary envelope; undefined when it is too short to hold a prefix and a tag. */
-export function readBinaryEnvelope(body: Buffer): { e: number; n: number | bigint; ct: Buffer } | undefined {
-  if (body.length < PREFIX_LENGTH + 16) return undefined;
-  return { e: body.readUInt32BE(0), n: readCounter(body, 4), ct: body.subarray(PREFIX_LENGTH) };
+/** Writes the envelope prefix, u32be epoch || u64be counter, at the start of `buf`. */
+export function writePrefix(buf: Buffer, epoch: number, counter: number | bigint): void {
+  buf.writeUInt32BE(epoch, 0);
+  writeCounter(buf, 4, counter);
 }
 
 /**
@@ -90,8 +67,7 @@ export function readBinaryEnvelope(body: Buffer): { e: number; n: number | bigin
  */
 export function sealBinary(transport: TransportSession, plaintext: Uint8Array, aad: Uint8Array): SealedInto {
   const sealed = transport.sealInto(plaintext, aad, PREFIX_LENGTH);
-  sealed.buf.writeUInt32BE(sealed.e, 0);
-  writeCounter(sealed.buf, 4, sealed.n);
+  writePrefix(sealed.buf, sealed.e, sealed.n);
   return sealed;
 }
 

@@ -12,14 +12,13 @@ import {
   SEALED_TYPE,
   SESSION_HEADER,
   STATUS_HEADER,
-  binaryEnvelope,
   binaryRequestAad,
   isSealedType,
   rawResponseAad,
-  readBinaryEnvelope,
   requestAad,
   responseAad,
 } from '../../../core/p2p/sessions/wire.js';
+import { binaryEnvelope, readBinaryEnvelope } from '../../helpers/binary-envelope.js';
 import type { Answer, Probe } from './http-probe.js';
 
 export type WireForm = 'json' | 'binary';

@@ -8,14 +8,13 @@ import { loadOrCreateDirectoryKey } from '../../../core/crypto/directory-key.js'
 import type { OpenRedNode } from '../../../core/kernel/node.js';
 import type { RawEnvelope } from '../../../core/crypto/transport/transport-session.js';
 import {
-  binaryEnvelope,
   binaryRequestAad,
   PREFIX_LENGTH,
   rawResponseAad,
-  readBinaryEnvelope,
   requestAad,
   SEALED_TYPE,
 } from '../../../core/p2p/sessions/wire.js';
+import { binaryEnvelope, readBinaryEnvelope } from '../../helpers/binary-envelope.js';
 import { startCommunity, type Community } from '../../helpers/community.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
