@@ -126,11 +126,13 @@ export function binaryRequestAad(method: string, url: string): Buffer {
 
 /**
  * Request AADs by method and URL: a peer calls the same few routes over and over, and encoding the label and
- * URL into a new buffer on every message costs as much as a small AEAD call. Bounded (URLs come from peers and
- * plugins): emptied when full. The AEADs only read their AAD, so sharing one buffer is safe.
+ * URL into a new buffer on every message costs as much as a small AEAD call. Bounded, since URLs come from
+ * peers: only the standard methods and URLs up to AAD_CACHE_URL_LENGTH characters are kept (a peer sending
+ * long query strings gets its AADs built per message, not megabytes of cache), at most AAD_CACHE_SIZE per
+ * method, emptied when full. The AEADs only read their AAD, so sharing one buffer is safe.
  */
 const AAD_CACHE_SIZE = 512;
-const AAD_CACHE_METHODS = 16;
+const AAD_CACHE_URL_LENGTH = 256;
 /** label -> method -> URL -> bytes (nested maps: no key string to build per lookup). */
 type AadCache = Map<string, Map<string, Buffer>>;
 const binaryRequestAads: AadCache = new Map();
@@ -139,14 +141,14 @@ const bytesRequestAads: AadCache = new Map();
 const rawResponsePrefixes: AadCache = new Map();
 
 function cachedAad(cache: AadCache, label: string, method: string, url: string, suffix = ''): Buffer {
-  let byUrl = cache.get(method);
-  if (byUrl === undefined) {
-    if (cache.size >= AAD_CACHE_METHODS) cache.clear();
-    cache.set(method, (byUrl = new Map()));
+  if (url.length > AAD_CACHE_URL_LENGTH || !CANONICAL_METHODS.has(method)) {
+    return Buffer.from(`${label}\n${upper(method)}\n${url}${suffix}`);
   }
+  let byUrl = cache.get(method);
+  if (byUrl === undefined) cache.set(method, (byUrl = new Map()));
   let aad = byUrl.get(url);
   if (aad === undefined) {
-    aad = Buffer.from(`${label}\n${upper(method)}\n${url}${suffix}`);
+    aad = Buffer.from(`${label}\n${method}\n${url}${suffix}`);
     if (byUrl.size >= AAD_CACHE_SIZE) byUrl.clear();
     byUrl.set(url, aad);
   }

@@ -94,6 +94,17 @@ describe('p2p wire: binary envelopes', () => {
         'openred/res-raw/v1\nPATCH\n/p2p/é\n18446744073709551615',
       );
     }
+    // Kept: the same buffer again for a route's URL. Not kept: long URLs (a peer's query strings) and odd
+    // methods, built each time, with the same bytes.
+    expect(binaryRequestAad('POST', '/p2p/a')).to.equal(binaryRequestAad('POST', '/p2p/a'));
+    const long = `/p2p/a?q=${'x'.repeat(300)}`;
+    expect(binaryRequestAad('POST', long)).to.not.equal(binaryRequestAad('POST', long));
+    expect(binaryRequestAad('POST', long).toString()).to.equal(`openred/req-bin/v1\nPOST\n${long}`);
+    expect(rawResponseAad('POST', long, 7).toString()).to.equal(`openred/res-raw/v1\nPOST\n${long}\n7`);
+    expect(binaryRequestAad('propfind', '/p2p/a')).to.not.equal(binaryRequestAad('propfind', '/p2p/a'));
+    expect(binaryRequestAad('propfind', '/p2p/a').toString()).to.equal(
+      'openred/req-bin/v1\nPROPFIND\n/p2p/a',
+    );
     // Bounded: many URLs do not grow the cache without limit, and answers stay right after it was emptied.
     for (let i = 0; i < 2000; i++) binaryRequestAad('GET', `/p2p/n/${i}`);
     expect(binaryRequestAad('GET', '/p2p/n/3').toString()).to.equal('openred/req-bin/v1\nGET\n/p2p/n/3');
