@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context, Next } from 'koa';
 import { OpenRedError, ValidationError } from '../errors.js';
 import { exceedsJsonDepth } from './json-depth.js';
+import { mediaType } from './media-type.js';
 
 declare module 'koa' {
   interface Request {
@@ -120,17 +121,6 @@ function onAborted(this: ReadingRequest): void {
 
 function bodyTooLarge(max: number): OpenRedError {
   return new OpenRedError('OR_ERR_BODY_TOO_LARGE', `request body exceeds ${max} bytes`, 413);
-}
-
-/**
- * The media type of a Content-Type value, lower case, without parameters ('' when absent). The values clients
- * send most (`known`, exactly as listed) are answered without splitting, trimming and lower-casing.
- */
-function mediaType(value: string | undefined, known: ReadonlySet<string>): string {
-  if (value === undefined) return '';
-  if (known.has(value)) return value;
-  if (value === 'application/json; charset=utf-8') return 'application/json';
-  return value.split(';')[0]!.trim().toLowerCase();
 }
 
 /** Parses JSON bodies of POST/PUT/PATCH/DELETE requests with size, content-type and depth checks. */

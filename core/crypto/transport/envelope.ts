@@ -1,7 +1,7 @@
 /**
  * The transport envelope: `{e, n, ct}` = epoch number, 64-bit send counter, base64url(ciphertext || tag).
- * JSON numbers are exact only up to 2^53, so a counter above Number.MAX_SAFE_INTEGER travels as a decimal
- * string; parsers accept either spelling for any value. The AEAD nonce is 4 zero bytes || counter (big-endian).
+ * JSON numbers are exact only up to 2^53: a node's own counters stay below (see TransportOptions.maxCounter),
+ * and parsers also accept a decimal string, for counters up to 2^64 - 1 that another implementation may send. The AEAD nonce is 4 zero bytes || counter (big-endian).
  */
 import { CryptoError } from '../../errors.js';
 import { fromB64u } from '../encoding.js';
@@ -23,12 +23,6 @@ const DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
 
 function malformed(why: string): CryptoError {
   return new CryptoError('OR_ERR_ENVELOPE_MALFORMED', `malformed envelope: ${why}`, 400);
-}
-
-/** A counter as it travels in JSON: a number up to 2^53 - 1, else a decimal string. */
-export function encodeCounter(n: number | bigint): number | string {
-  if (typeof n === 'number') return n;
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString(10);
 }
 
 export function parseEnvelope(v: unknown, maxCiphertext = 16 * 1024 * 1024): ParsedEnvelope {

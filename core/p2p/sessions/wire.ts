@@ -30,7 +30,9 @@
  * Binding the method and URL stops an envelope from being replayed to another route; binding the request's
  * counter into the response's AAD stops a response from being swapped with another one.
  */
+import { TAG_LENGTH } from '../../crypto/ciphers/cipher-method.js';
 import { readCounter, writeCounter } from '../../crypto/transport/envelope.js';
+import { mediaType } from '../../http/media-type.js';
 import type { SealedInto, TransportSession } from '../../crypto/transport/transport-session.js';
 
 export const SESSION_HEADER = 'openred-session';
@@ -46,10 +48,11 @@ export const SEALED_TYPE = 'application/vnd.openred.sealed';
 /** `OpenRed-Body: bytes` on a binary request: the plaintext is framed bytes for a `raw` route, not JSON. */
 export const BODY_HEADER = 'openred-body';
 
-/** A content type naming a binary sealed envelope (the exact string first: that is what nodes send). */
+const SEALED_TYPES: ReadonlySet<string> = new Set([SEALED_TYPE]);
+
+/** A content type naming a binary sealed envelope (the exact string is answered first: nodes send that). */
 export function isSealedType(contentType: string | undefined): boolean {
-  if (contentType === SEALED_TYPE) return true;
-  return contentType !== undefined && contentType.split(';')[0]!.trim().toLowerCase() === SEALED_TYPE;
+  return mediaType(contentType, SEALED_TYPES) === SEALED_TYPE;
 }
 
 /** u32be epoch || u64be counter, before the ciphertext of a binary envelope. */
@@ -81,7 +84,7 @@ export function binaryCounter(body: Buffer): number | bigint {
  * returned as a view of them): for bodies the caller owns and reads no further. Undefined when too short.
  */
 export function openBinary(transport: TransportSession, body: Buffer, aad: Uint8Array): Buffer | undefined {
-  if (body.length < PREFIX_LENGTH + 16) return undefined;
+  if (body.length < PREFIX_LENGTH + TAG_LENGTH) return undefined;
   return transport.openInPlace(body.readUInt32BE(0), readCounter(body, 4), body.subarray(PREFIX_LENGTH), aad);
 }
 
